@@ -1,0 +1,1 @@
+"""Integration events: the envelope and one module per producing context."""

@@ -1,0 +1,38 @@
+"""Events produced by ingest (the HTTP edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HetongRowChanged(BaseModel):
+    """A `hetong` line (合同编号 + 产品ID) was accepted with new content. Full state, not a diff."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    contract_no: str = Field(description="合同编号, normalised")
+    product_id: str = Field(description="产品ID, normalised")
+    version: int = Field(ge=1, description="Monotonic per line; consumers apply only newer versions")
+    content_hash: str = Field(description="SHA-256 of the canonical row")
+    row: dict[str, Any] = Field(description="Every column exactly as received (Chinese names)")
+    source: str = Field(description="Client-declared source, e.g. local_system")
+    client_id: str
+    received_at: datetime
+
+
+class ProgressReported(BaseModel):
+    """A worker reported one process status for a contract (seed 000 PUT .../progress)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    contract_no: str
+    product_id: str | None = Field(default=None, description="Only this line when given")
+    process: str = Field(description="Process column name, e.g. 热喷涂")
+    status: str = Field(description="Status word as reported, e.g. 已完成")
+    version: int = Field(ge=1, description="Monotonic per (contract, process)")
+    updated_by: str
+    update_time: datetime
+    client_id: str

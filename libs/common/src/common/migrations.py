@@ -1,0 +1,136 @@
+"""Ordered plain-SQL migrations per service schema, recorded inside that schema.
+
+Run as a step before a service starts (make up, compose one-shot, Kubernetes Job), never on import:
+
+    python -m common.migrations provision --schema ingest --password-env INGEST_POSTGRES__PASSWORD
+    python -m common.migrations migrate --schema ingest --dir services/ingest/migrations
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+
+PLUMBING = "0000_plumbing.sql"
+_LOCK_KEY = 0x726F6C6C  # "roll": one migrator at a time per database
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum() or not name[0].isalpha():
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return f'"{name}"'
+
+
+def load_migrations(directory: Path) -> list[tuple[str, str]]:
+    """The shared plumbing first, then the service's files in name order."""
+    plumbing = resources.files("common").joinpath("sql/plumbing.sql").read_text("utf-8")
+    own = sorted(directory.glob("*.sql")) if directory.exists() else []
+    return [(PLUMBING, plumbing), *((f.name, f.read_text("utf-8")) for f in own)]
+
+
+async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[tuple[str, str]]) -> list[str]:
+    """Apply what is not yet recorded, each file in its own transaction. Returns applied names."""
+    s = _ident(schema)
+    await conn.execute(f"SET search_path TO {s}")
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY,"
+            " checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = dict(await conn.fetch("SELECT name, checksum FROM schema_migrations"))
+        applied = []
+        for name, sql in migrations:
+            checksum = hashlib.sha256(sql.encode()).hexdigest()
+            if name in done:
+                if done[name] != checksum:
+                    raise RuntimeError(f"migration {name} changed after it was applied to {schema}")
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", name, checksum
+                )
+            applied.append(name)
+        return applied
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
+async def provision(conn: asyncpg.Connection, schema: str, password: str) -> None:
+    """Create the service's role and schema (dev and CI; production uses the DBA's tooling)."""
+    role = _ident(schema)
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", schema)
+    verb = "ALTER" if exists else "CREATE"
+    # Identifiers come from _ident; the password is a literal quoted by the server-side function.
+    literal = await conn.fetchval("SELECT quote_literal($1)", password)
+    await conn.execute(f"{verb} ROLE {role} LOGIN PASSWORD {literal}")
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role}")
+    await conn.execute(f"ALTER ROLE {role} SET search_path TO {role}")
+    await conn.execute(f"REVOKE ALL ON SCHEMA public FROM {role}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m common.migrations")
+    p.add_argument("command", choices=["provision", "migrate"])
+    p.add_argument("--schema", required=True)
+    p.add_argument("--dir", type=Path, default=None, help="migrations directory (migrate)")
+    p.add_argument("--password-env", default=None, help="env var with the role password")
+    p.add_argument("--host", default=os.environ.get("ROLLSYNC_PG_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("ROLLSYNC_PG_PORT", "55432")))
+    p.add_argument("--database", default=os.environ.get("ROLLSYNC_PG_DB", "rollsync"))
+    p.add_argument("--user", default=os.environ.get("ROLLSYNC_PG_ADMIN", "rollsync_admin"))
+    return p
+
+
+async def _admin_connect(args: argparse.Namespace, database: str) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        host=args.host,
+        port=args.port,
+        database=database,
+        user=args.user,
+        password=os.environ.get("ROLLSYNC_PG_ADMIN_PASSWORD"),
+        timeout=10,
+    )
+
+
+async def ensure_database(args: argparse.Namespace) -> None:
+    conn = await _admin_connect(args, "postgres")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", args.database):
+            await conn.execute(f"CREATE DATABASE {_ident(args.database)} ENCODING 'UTF8'")
+    finally:
+        await conn.close()
+
+
+async def _main(args: argparse.Namespace) -> str:
+    password = os.environ.get(args.password_env, "") if args.password_env else ""
+    if args.command == "provision":
+        if not password:
+            raise ValueError(f"provision: env var {args.password_env} is empty")
+        await ensure_database(args)
+    conn = await _admin_connect(args, args.database)
+    try:
+        if args.command == "provision":
+            await provision(conn, args.schema, password)
+            return f"schema {args.schema}: role and schema ready"
+        # Objects belong to the service role, so the service can use what it migrated.
+        await conn.execute(f"SET ROLE {_ident(args.schema)}")
+        applied = await migrate(conn, args.schema, load_migrations(args.dir or Path("missing")))
+        return f"schema {args.schema}: applied {applied or 'nothing new'}"
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    try:
+        print(asyncio.run(_main(_parser().parse_args())))  # noqa: T201
+    except (OSError, asyncpg.PostgresError, RuntimeError, ValueError) as exc:
+        sys.exit(f"migrations: {type(exc).__name__}: {exc}")

@@ -1,0 +1,102 @@
+"""Process entrypoint: check configuration and dependencies, then serve.
+
+Bad configuration stops a service with one clear log line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import asyncpg
+import uvicorn
+from aiokafka import AIOKafkaClient
+from pydantic import ValidationError
+
+from common.logs import configure_logging
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from common.settings import ServiceSettingsMixin
+
+log = logging.getLogger("rollsync.startup")
+S = TypeVar("S", bound="ServiceSettingsMixin")
+
+
+def _fail(message: str) -> None:
+    log.error(message)
+    sys.exit(1)
+
+
+def load_settings(factory: Callable[[], S], service: str, prefix: str) -> S:
+    configure_logging(service)
+    try:
+        return factory()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{prefix}{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"{service}: invalid configuration: {problems}")
+        raise  # unreachable; keeps type checkers satisfied
+
+
+async def _check_postgres(settings: ServiceSettingsMixin) -> str | None:
+    pg = settings.postgres
+    try:
+        conn = await asyncpg.connect(
+            host=pg.host,
+            port=pg.port,
+            database=pg.database,
+            user=pg.user,
+            password=pg.password.get_secret_value(),
+            timeout=5,
+        )
+        await conn.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        return f"cannot reach PostgreSQL at {pg.host}:{pg.port}/{pg.database} as {pg.user}: {exc}"
+    return None
+
+
+async def _check_kafka(settings: ServiceSettingsMixin) -> str | None:
+    client = AIOKafkaClient(bootstrap_servers=settings.kafka.bootstrap_servers, request_timeout_ms=5000)
+    try:
+        await asyncio.wait_for(client.bootstrap(), 10)
+    except Exception as exc:  # aiokafka raises several unrelated types here
+        return f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}"
+    finally:
+        await client.close()
+    return None
+
+
+def _check_port(host: str, port: int) -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            return f"port {host}:{port} is not available ({exc.strerror}); set a free port"
+    return None
+
+
+def serve(service: str, settings: S, create_app: Callable[[S], FastAPI]) -> None:
+    configure_logging(service, settings.log_level)
+    problem = _check_port(settings.host, settings.port) or asyncio.run(_preflight(settings))
+    if problem:
+        _fail(f"{service}: {problem}")
+    log.info("%s: starting on http://%s:%s", service, settings.host, settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=25,
+    )
+
+
+async def _preflight(settings: ServiceSettingsMixin) -> str | None:
+    return await _check_postgres(settings) or await _check_kafka(settings)

@@ -1,0 +1,68 @@
+"""Settings shapes shared by every service (values come from each service's own prefix)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "password", "your_secure_secret"})
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class KafkaSettings(BaseModel):
+    """Where the broker is and how we talk to it. Delivery-safety knobs are not settings."""
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    client_id: str = "rollsync"
+    partitions: int = Field(default=3, ge=1, description="Partitions for topics we create")
+    replication_factor: int = Field(default=1, ge=1)
+
+
+class PostgresSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 55432
+    database: str = "rollsync"
+    user: str
+    password: SecretStr
+    pool_min: int = 2
+    pool_max: int = 10
+
+
+class RetrySettings(BaseModel):
+    """Bounded in-place retry before a message is dead-lettered (DELIVERY.md §6)."""
+
+    max_attempts: int = Field(default=5, ge=1)
+    base_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+
+
+def refuse_placeholder(env: Environment, name: str, secret: SecretStr) -> None:
+    """Outside dev/test a secret must be a real one: an empty or well-known value stops startup."""
+    value = secret.get_secret_value()
+    if env is Environment.PROD and (value.lower() in PLACEHOLDER_SECRETS or len(value) < 12):
+        raise ValueError(f"{name} is a placeholder or too short; set a real secret for env=prod")
+
+
+class ServiceSettingsMixin(BaseModel):
+    """Fields every service has; each service's Settings adds its own and its env prefix."""
+
+    env: Environment = Environment.DEV
+    host: str = "127.0.0.1"
+    port: int
+    log_level: str = "INFO"
+    kafka: KafkaSettings = KafkaSettings()
+    postgres: PostgresSettings
+    retry: RetrySettings = RetrySettings()
+
+    @model_validator(mode="after")
+    def _secrets_are_real(self) -> ServiceSettingsMixin:
+        refuse_placeholder(self.env, "postgres.password", self.postgres.password)
+        if self.env is Environment.PROD and self.kafka.replication_factor < 3:
+            raise ValueError("kafka.replication_factor must be >= 3 for env=prod")
+        return self

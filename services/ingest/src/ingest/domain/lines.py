@@ -1,0 +1,124 @@
+"""A `hetong` line as the local system sends it: checked, keyed and hashed. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+CONTRACT_NO = "合同编号"
+PRODUCT_ID = "产品ID"
+# Local bookkeeping columns (seed 000 ALTER TABLE) say nothing about the contract itself.
+BOOKKEEPING = frozenset({"sync_status", "sync_time", "cloud_contract_id", "last_sync_hash"})
+MAX_KEY_CHARS = 64
+MAX_VALUE_CHARS = 4000
+MAX_COLUMNS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    index: int
+    contract_no: str
+    product_id: str
+    row: dict[str, Any]
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    reason: str
+    message: str
+    contract_no: str | None = None
+    product_id: str | None = None
+
+
+def normalize_key(value: object) -> str:
+    """Full-width forms and stray whitespace must not make two keys for one line."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """SHA-256 over the business columns, canonically serialised (keys sorted, NFKC)."""
+    canonical = {
+        normalize_key(k): unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
+        for k, v in row.items()
+        if k not in BOOKKEEPING
+    }
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _value_problem(column: str, value: object) -> str | None:
+    if isinstance(value, (dict, list)):
+        return f"列 {column} 的值必须是文本或数字 / column {column} must be text or a number"
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return f"列 {column} 超过 {MAX_VALUE_CHARS} 字符 / column {column} exceeds {MAX_VALUE_CHARS} chars"
+    if isinstance(value, str) and "\x00" in value:
+        return f"列 {column} 含有 NUL 字符 / column {column} contains a NUL character"
+    return None
+
+
+def parse_line(index: int, raw: object) -> Line | Rejection:
+    if not isinstance(raw, dict):
+        return Rejection(index, "not_an_object", "每行必须是 JSON 对象 / each row must be a JSON object")
+    contract_no, product_id = normalize_key(raw.get(CONTRACT_NO)), normalize_key(raw.get(PRODUCT_ID))
+    for name, value in ((CONTRACT_NO, contract_no), (PRODUCT_ID, product_id)):
+        if not value:
+            return Rejection(
+                index,
+                "missing_field",
+                f"缺少 {name} (文本) / {name} is required text",
+                contract_no or None,
+                product_id or None,
+            )
+        if len(value) > MAX_KEY_CHARS or "/" in value or "\x00" in value:
+            return Rejection(
+                index,
+                "invalid_key",
+                f"{name} 不合法 / {name} is too long or has '/' or NUL",
+                contract_no[:MAX_KEY_CHARS] or None,
+                product_id[:MAX_KEY_CHARS] or None,
+            )
+    if len(raw) > MAX_COLUMNS:
+        return Rejection(
+            index,
+            "too_many_columns",
+            f"列数超过 {MAX_COLUMNS} / more than {MAX_COLUMNS} columns",
+            contract_no,
+            product_id,
+        )
+    for column, value in raw.items():
+        problem = _value_problem(column, value)
+        if problem:
+            return Rejection(index, "invalid_value", problem, contract_no, product_id)
+    return Line(index, contract_no, product_id, dict(raw), content_hash(raw))
+
+
+def parse_lines(rows: list[object]) -> tuple[list[Line], list[Rejection]]:
+    """Check every row; a second occurrence of the same line in one batch is rejected, not merged."""
+    lines: list[Line] = []
+    rejections: list[Rejection] = []
+    seen: set[tuple[str, str]] = set()
+    for index, raw in enumerate(rows):
+        parsed = parse_line(index, raw)
+        if isinstance(parsed, Rejection):
+            rejections.append(parsed)
+        elif (parsed.contract_no, parsed.product_id) in seen:
+            rejections.append(
+                Rejection(
+                    index,
+                    "duplicate_in_batch",
+                    "同一批次中重复的 合同编号+产品ID / line repeated in this batch",
+                    parsed.contract_no,
+                    parsed.product_id,
+                )
+            )
+        else:
+            seen.add((parsed.contract_no, parsed.product_id))
+            lines.append(parsed)
+    return lines, rejections

@@ -1,0 +1,129 @@
+"""ingest's HTTP routes: translate requests into commands and results into JSON. No SQL here."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+import orjson
+from common.logs import correlation_id
+from common.web import ApiError
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import ORJSONResponse, Response
+
+from ingest.domain.progress import ReportError, parse_report
+from ingest.entrypoints.auth import Caller, rate_limited, require
+from ingest.service_layer.access import InvalidClientError, RateLimitedError, login
+from ingest.service_layer.batches import UploadBatch, upload_batch
+from ingest.service_layer.errors import IngestError
+from ingest.service_layer.progress import report_progress
+
+router = APIRouter()
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(
+            400, "malformed_json", f"请求体不是合法的 JSON / body is not valid JSON: {exc}"
+        ) from exc
+
+
+def _as_api_error(exc: IngestError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message)
+
+
+async def _credentials(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(raw.decode("utf-8", "replace")))
+    body = _json(raw)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "请求体必须是 JSON 对象 / body must be a JSON object")
+    return body
+
+
+@router.post("/auth/system-login")
+async def system_login(request: Request) -> Response:
+    body = await _credentials(request)
+    if body.get("grant_type") != "client_credentials":
+        raise ApiError(
+            400, "unsupported_grant_type", "grant_type 必须是 client_credentials", headers=NO_STORE
+        )
+    client_id, secret = body.get("client_id"), body.get("client_secret")
+    if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
+        raise ApiError(
+            400, "invalid_request", "需要 client_id 和 client_secret / both are required", headers=NO_STORE
+        )
+    ctx = request.app.state.ctx
+    try:
+        token, _ = await login(
+            ctx.pool, ctx.tokens, client_id, secret, ctx.settings.login_failures_per_minute
+        )
+    except InvalidClientError:
+        raise ApiError(
+            401,
+            "invalid_client",
+            "client_id 或 client_secret 错误 / client authentication failed",
+            headers={**NO_STORE, "WWW-Authenticate": 'Basic realm="rollsync"'},
+        ) from None
+    except RateLimitedError as exc:
+        raise rate_limited(exc) from exc
+    body_out = {"access_token": token, "token_type": "Bearer", "expires_in": ctx.tokens.ttl_s}
+    return ORJSONResponse(body_out, headers=NO_STORE)
+
+
+def _batch_command(body: Any, caller: Caller, key: str | None, raw: bytes, max_rows: int) -> UploadBatch:
+    if not isinstance(body, dict) or not isinstance(body.get("contracts"), list):
+        raise ApiError(422, "invalid_request", "需要 contracts 数组 / body needs a `contracts` array")
+    rows, overwrite, source = body["contracts"], body.get("overwrite", False), body.get("source", "unknown")
+    if not rows:
+        raise ApiError(422, "empty_batch", "contracts 为空 / `contracts` is empty")
+    if len(rows) > max_rows:
+        raise ApiError(
+            413, "too_many_rows", f"每次最多 {max_rows} 行，请分批上传 / at most {max_rows} rows per request"
+        )
+    if not isinstance(overwrite, bool):
+        raise ApiError(422, "invalid_overwrite", "overwrite 必须是 true 或 false / must be a boolean")
+    if not isinstance(source, str) or not 0 < len(source) <= 64:
+        raise ApiError(422, "invalid_source", "source 必须是 1-64 字符的文本 / must be 1-64 chars of text")
+    if key is not None and not 0 < len(key) <= 200:
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key 长度须为 1-200 / must be 1-200 chars")
+    return UploadBatch(
+        caller.client_id, rows, overwrite, source, key, hashlib.sha256(raw).hexdigest(), correlation_id.get()
+    )
+
+
+@router.post("/sync/contracts/batch")
+async def upload_contracts(
+    request: Request,
+    caller: Annotated[Caller, Depends(require("contracts:write"))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    raw = await request.body()
+    ctx = request.app.state.ctx
+    command = _batch_command(_json(raw), caller, idempotency_key, raw, ctx.settings.max_rows_per_batch)
+    try:
+        body = await upload_batch(ctx.pool, command)
+    except IngestError as exc:
+        raise _as_api_error(exc) from exc
+    return Response(body, media_type="application/json")
+
+
+@router.put("/sync/contracts/{contract_no}/progress")
+async def put_progress(
+    contract_no: str, request: Request, caller: Annotated[Caller, Depends(require("progress:write"))]
+) -> Response:
+    try:
+        report = parse_report(contract_no, _json(await request.body()))
+        result = await report_progress(
+            request.app.state.ctx.pool, report, caller.client_id, correlation_id.get()
+        )
+    except ReportError as exc:
+        raise ApiError(422, exc.code, str(exc)) from exc
+    except IngestError as exc:
+        raise _as_api_error(exc) from exc
+    return ORJSONResponse(result)

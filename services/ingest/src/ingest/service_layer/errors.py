@@ -1,0 +1,30 @@
+"""Failures the entrypoints translate into HTTP answers (status + stable code)."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class IdempotencyKeyReusedError(IngestError):
+    status, code = 422, "idempotency_key_reused"
+
+
+class ContractNotFoundError(IngestError):
+    status, code = 404, "contract_not_found"
+
+
+class UnknownProcessError(IngestError):
+    status, code = 422, "unknown_process"
+
+
+class ProgressConflictError(IngestError):
+    status, code = 409, "version_conflict"

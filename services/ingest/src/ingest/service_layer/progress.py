@@ -1,0 +1,101 @@
+"""Record a progress report and emit one event per process, guarded by a version check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from common import outbox, topics
+from common.events.envelope import Envelope
+from common.events.ingest import ProgressReported
+
+from ingest.adapters import repository as repo
+from ingest.domain.lines import CONTRACT_NO
+from ingest.service_layer.errors import ContractNotFoundError, ProgressConflictError, UnknownProcessError
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from ingest.domain.progress import ProcessUpdate, ProgressReport
+
+SCHEMA = "ingest"
+
+
+async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> None:
+    found = await repo.contract_processes(conn, report.contract_no)
+    if found is None:
+        raise ContractNotFoundError(f"合同 {report.contract_no} 不存在 / contract {report.contract_no} not found")
+    product_ids, columns = found
+    if report.product_id is not None and report.product_id not in product_ids:
+        raise ContractNotFoundError(
+            f"合同 {report.contract_no} 没有产品 {report.product_id} / no such product line"
+        )
+    known = (await repo.known_processes(conn)) | columns
+    unknown = [u.process for u in report.updates if u.process not in known]
+    if unknown:
+        raise UnknownProcessError(f"未知工序 {', '.join(unknown)} / unknown process")
+
+
+async def _apply(
+    conn: asyncpg.Connection,
+    report: ProgressReport,
+    update: ProcessUpdate,
+    client_id: str,
+    correlation_id: str,
+) -> int:
+    product = report.product_id or ""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
+        f"{report.contract_no}\x00{product}\x00{update.process}",
+    )
+    current = await repo.lock_progress(conn, report.contract_no, product, update.process)
+    if current and report.expected_version is not None and current.version != report.expected_version:
+        raise ProgressConflictError(
+            f"{update.process} 当前版本 {current.version}，请求基于 {report.expected_version}"
+            f" / version is {current.version}, request expected {report.expected_version}"
+        )
+    if current and report.update_time < current.update_time:
+        raise ProgressConflictError(
+            f"{update.process} 已有更新的汇报 ({current.update_time.isoformat()}) / a newer report exists",
+            code="stale_update",
+        )
+    version = await repo.save_progress(
+        conn,
+        report.contract_no,
+        product,
+        update.process,
+        update.status,
+        report.updated_by,
+        report.update_time,
+    )
+    event = ProgressReported(
+        contract_no=report.contract_no,
+        product_id=report.product_id,
+        process=update.process,
+        status=update.status,
+        version=version,
+        updated_by=report.updated_by,
+        update_time=report.update_time,
+        client_id=client_id,
+    )
+    envelope = Envelope[ProgressReported](
+        event_type="ProgressReported", source=SCHEMA, correlation_id=correlation_id, payload=event
+    )
+    await outbox.add(
+        conn, SCHEMA, [outbox.row_for(topics.INGEST_PROGRESS_REPORTED, report.contract_no, envelope)]
+    )
+    return version
+
+
+async def report_progress(
+    pool: asyncpg.Pool, report: ProgressReport, client_id: str, correlation_id: str
+) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        await _check_target(conn, report)
+        versions = [await _apply(conn, report, u, client_id, correlation_id) for u in report.updates]
+    return {
+        CONTRACT_NO: report.contract_no,
+        "updates": [
+            {"process": u.process, "status": u.status, "version": v}
+            for u, v in zip(report.updates, versions, strict=True)
+        ],
+    }

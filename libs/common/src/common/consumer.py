@@ -102,7 +102,9 @@ class InboxConsumer:
                 await asyncio.sleep(backoff_delay(attempts, self._retry))
 
     async def _count_attempt(self, event_id: uuid.UUID, error: str) -> int:
-        return await self._until_reachable(lambda: inbox.record_attempt(self._pool, self._name, event_id, error))
+        return await self._until_reachable(
+            lambda: inbox.record_attempt(self._pool, self._name, event_id, error)
+        )
 
     async def _transaction(self, batch: list[Delivery]) -> None:
         ids = [d.event_id for d in batch if d.event_id]

@@ -66,3 +66,17 @@ class ServiceSettingsMixin(BaseModel):
         if self.env is Environment.PROD and self.kafka.replication_factor < 3:
             raise ValueError("kafka.replication_factor must be >= 3 for env=prod")
         return self
+
+
+class TokenSettingsMixin(BaseModel):
+    """Services that check Bearer tokens share ingest's signing key, issuer and audience."""
+
+    env: Environment = Environment.DEV
+    token_secret: SecretStr = Field(description="HMAC key for access tokens; no default")
+    token_issuer: str = "rollsync-ingest"
+    token_audience: str = "rollsync"
+
+    @model_validator(mode="after")
+    def _token_secret_is_real(self) -> TokenSettingsMixin:
+        refuse_placeholder(self.env, "token_secret", self.token_secret)
+        return self

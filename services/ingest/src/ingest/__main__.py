@@ -1,7 +1,6 @@
 """`python -m ingest`: check configuration and dependencies, then serve."""
 
 from common.runner import load_settings, serve
-
 from ingest.config import Settings
 from ingest.main import create_app
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import orjson
-from common.logs import correlation_id
-from common.web import ApiError
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import ORJSONResponse, Response
 
+from common.logs import correlation_id
+from common.web import ApiError
 from ingest.domain.progress import ReportError, parse_report
 from ingest.entrypoints.auth import Caller, rate_limited, require
 from ingest.service_layer.access import InvalidClientError, RateLimitedError, login

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
 from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged
-
 from ingest.adapters import repository as repo
 from ingest.domain.lines import CONTRACT_NO, PRODUCT_ID, Line, Rejection, parse_lines
 from ingest.service_layer.errors import IdempotencyKeyReusedError

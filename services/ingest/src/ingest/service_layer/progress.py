@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import ProgressReported
-
 from ingest.adapters import repository as repo
 from ingest.domain.lines import CONTRACT_NO
 from ingest.service_layer.errors import ContractNotFoundError, ProgressConflictError, UnknownProcessError
@@ -23,7 +22,9 @@ SCHEMA = "ingest"
 async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> None:
     found = await repo.contract_processes(conn, report.contract_no)
     if found is None:
-        raise ContractNotFoundError(f"合同 {report.contract_no} 不存在 / contract {report.contract_no} not found")
+        raise ContractNotFoundError(
+            f"合同 {report.contract_no} 不存在 / contract {report.contract_no} not found"
+        )
     product_ids, columns = found
     if report.product_id is not None and report.product_id not in product_ids:
         raise ContractNotFoundError(

@@ -1,0 +1,82 @@
+"""The parts every service's lifespan opens and closes, in one place (pool, relay, broker, health)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from common.consumer import ApplyBatch, InboxConsumer
+from common.db import create_pool
+from common.health import health_router, postgres_check
+from common.kafka import create_broker, ensure_topics, subscribe_inbox
+from common.metrics import Metrics
+from common.relay import OutboxRelay
+from common.web import install_error_handlers, install_request_middleware
+
+if TYPE_CHECKING:
+    import asyncpg
+    from faststream.kafka import KafkaBroker
+
+    from common.settings import ServiceSettingsMixin
+
+
+class ServiceRuntime:
+    """Open in the lifespan: `await rt.open(topics)`, `rt.subscribe(...)`, `await rt.start(app)`, `await rt.close()`."""
+
+    def __init__(self, name: str, schema: str, settings: ServiceSettingsMixin, metrics: Metrics) -> None:
+        self.name, self.schema, self.settings, self.metrics = name, schema, settings, metrics
+        self._pool: asyncpg.Pool | None = None
+        self._relay: OutboxRelay | None = None
+        self._broker: KafkaBroker | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "runtime not opened"
+        return self._pool
+
+    async def open(self, topics: list[str]) -> None:
+        await ensure_topics(self.settings.kafka, topics)
+        self._pool = await create_pool(self.settings.postgres, self.schema)
+        self._relay = OutboxRelay(
+            self._pool, self.settings.postgres, self.settings.kafka, self.schema, metrics=self.metrics
+        )
+
+    def subscribe(self, topic: str, group: str, apply: ApplyBatch, *, max_records: int = 500) -> None:
+        """One inbox-guarded batch subscriber; the consumer group doubles as the inbox consumer name."""
+        if self._broker is None:
+            self._broker = create_broker(self.settings.kafka, self.name)
+        consumer = InboxConsumer(self.pool, self.schema, group, apply, self.settings.retry, self.metrics)
+        subscribe_inbox(self._broker, topic, group, consumer, self.metrics, max_records=max_records)
+
+    async def start(self, app: FastAPI) -> None:
+        assert self._relay is not None
+        await self._relay.start()
+        if self._broker is not None:
+            await self._broker.start()
+        checks = {"postgres": postgres_check(self.pool), "kafka": self._relay.ping}
+        app.include_router(health_router(checks, self.metrics))
+        self.metrics.on_scrape(self._relay.refresh_metrics)
+
+    async def close(self) -> None:
+        if self._broker is not None:
+            await self._broker.stop()
+        if self._relay is not None:
+            await self._relay.stop()
+        if self._pool is not None:
+            await self._pool.close()
+
+
+def base_app(
+    name: str,
+    metrics: Metrics,
+    lifespan: object,
+    max_body_bytes: int = 64 * 1024,
+) -> FastAPI:
+    app = FastAPI(title=f"rollsync {name}", version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
+    install_error_handlers(app)
+    install_request_middleware(app, metrics, max_body_bytes)
+    return app
+
+
+__all__ = ["Metrics", "ServiceRuntime", "base_app"]

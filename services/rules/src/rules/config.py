@@ -1,0 +1,13 @@
+"""rules settings: env prefix RULES_, nested with '__' (RULES_POSTGRES__PASSWORD)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.settings import ServiceSettingsMixin, TokenSettingsMixin
+
+
+class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RULES_", env_nested_delimiter="__", extra="ignore")
+
+    port: int = 8103

@@ -1,0 +1,73 @@
+"""Reading the change feed in commit-safe order (DELIVERY.md §8: never `updated_at >`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from transform.domain.cursor import Position
+
+if TYPE_CHECKING:
+    import asyncpg
+
+_MAX_SEQ = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    position: Position
+    contract_no: str
+    product_id: str
+    progress_percentage: Decimal
+    current_process: str | None
+    updated_at: datetime
+    updated_by: str
+
+
+async def read_after(conn: asyncpg.Connection, after: Position, limit: int) -> list[FeedEntry]:
+    """Rows past `after`, only from transactions older than every one still running."""
+    rows = await conn.fetch(
+        """SELECT txid::text::bigint AS txid, seq, contract_no, product_id, progress_percentage, current_process,
+                  updated_at, updated_by
+           FROM change_feed
+           WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+           ORDER BY txid, seq LIMIT $3""",
+        str(after.txid),
+        after.seq,
+        limit,
+    )
+    return [
+        FeedEntry(
+            Position(r["txid"], r["seq"]),
+            r["contract_no"],
+            r["product_id"],
+            r["progress_percentage"],
+            r["current_process"],
+            r["updated_at"],
+            r["updated_by"],
+        )
+        for r in rows
+    ]
+
+
+async def position_before(conn: asyncpg.Connection, since: datetime, overlap_s: int) -> Position:
+    """A timestamp from an old client becomes the position just before the first change it may lack.
+
+    The window is widened by `overlap_s`: duplicates are possible, gaps are not.
+    """
+    edge = since - timedelta(seconds=overlap_s)
+    row = await conn.fetchrow(
+        """SELECT (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS xmin,
+                  (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE updated_at >= $1 OR recorded_at >= $1
+                   ORDER BY txid, seq LIMIT 1) AS first""",
+        edge,
+    )
+    assert row is not None
+    # A transaction still running may yet commit a matching change: stay before all of them too.
+    before_running = Position(int(row["xmin"]) - 1, _MAX_SEQ)
+    if row["first"] is None:
+        return before_running
+    first = Position(row["first"][0], row["first"][1] - 1)
+    return min(first, before_running)

@@ -1,0 +1,313 @@
+"""SQL for the transform schema. Hand-written and parameterised; returns domain objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from transform.domain.mapping import DEFAULT_MAPPING, FieldMapping, FieldSpec
+from transform.domain.precedence import ProcessState, Report
+from transform.domain.routes import (
+    DEFAULT_ROUTES,
+    DEFAULT_TYPE_RULES,
+    ProcessCatalog,
+    TypeRule,
+    catalog_from_rows,
+)
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from common.events.ingest import HetongRowChanged, ProgressReported
+    from transform.domain.mapping import StandardizedRow
+    from transform.domain.progress import Progress
+
+Key = tuple[str, str]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=_plain).decode()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LineWrite:
+    event: HetongRowChanged
+    std: StandardizedRow
+    product_type: str
+    states: list[ProcessState]
+    progress: Progress
+
+
+@dataclass(frozen=True, slots=True)
+class LineState:
+    contract_no: str
+    product_id: str
+    product_type: str
+    states: dict[str, ProcessState]
+
+
+def _keys(keys: list[Key]) -> tuple[list[str], list[str]]:
+    return [k[0] for k in keys], [k[1] for k in keys]
+
+
+async def line_versions(conn: asyncpg.Connection, keys: list[Key]) -> dict[Key, int]:
+    rows = await conn.fetch(
+        "SELECT h.contract_no, h.product_id, h.version FROM hetong_original h"
+        " JOIN unnest($1::text[], $2::text[]) AS k(c, p) ON h.contract_no = k.c AND h.product_id = k.p"
+        " FOR UPDATE OF h",
+        *_keys(keys),
+    )
+    return {(r["contract_no"], r["product_id"]): r["version"] for r in rows}
+
+
+def _state(r: Any) -> ProcessState:
+    return ProcessState(
+        r["process"],
+        r["seq"],
+        r["uploaded_status"],
+        r["uploaded_at"],
+        r["reported_status"],
+        r["reported_at"],
+        r["reported_by"],
+    )
+
+
+async def process_states(conn: asyncpg.Connection, keys: list[Key]) -> dict[Key, dict[str, ProcessState]]:
+    rows = await conn.fetch(
+        "SELECT pp.* FROM product_processes pp"
+        " JOIN unnest($1::text[], $2::text[]) AS k(c, p) ON pp.contract_no = k.c AND pp.product_id = k.p",
+        *_keys(keys),
+    )
+    out: dict[Key, dict[str, ProcessState]] = {}
+    for r in rows:
+        out.setdefault((r["contract_no"], r["product_id"]), {})[r["process"]] = _state(r)
+    return out
+
+
+async def reports_for(conn: asyncpg.Connection, contract_nos: set[str]) -> dict[str, list[Report]]:
+    rows = await conn.fetch(
+        "SELECT * FROM progress_reports WHERE contract_no = any($1::text[])", list(contract_nos)
+    )
+    out: dict[str, list[Report]] = {}
+    for r in rows:
+        report = Report(r["product_id"] or None, r["process"], r["status"], r["update_time"], r["updated_by"])
+        out.setdefault(r["contract_no"], []).append(report)
+    return out
+
+
+def _iso(value: object) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
+    await conn.executemany(
+        """INSERT INTO hetong_original AS h (contract_no, product_id, version, row, content_hash, source, client_id, received_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)
+           ON CONFLICT (contract_no, product_id) DO UPDATE SET version = excluded.version, row = excluded.row,
+             content_hash = excluded.content_hash, source = excluded.source, client_id = excluded.client_id,
+             received_at = excluded.received_at, applied_at = now()""",
+        [
+            (
+                w.event.contract_no,
+                w.event.product_id,
+                w.event.version,
+                _json(w.event.row),
+                w.event.content_hash,
+                w.event.source,
+                w.event.client_id,
+                w.event.received_at,
+            )
+            for w in writes
+        ],
+    )
+    await conn.executemany(
+        """INSERT INTO contracts AS c (contract_no, product_id, version, party_a, party_b, product_name, contract_status,
+             fields, extra_columns, issues, unknown_statuses, signed_date)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb, $12)
+           ON CONFLICT (contract_no, product_id) DO UPDATE SET version = excluded.version, party_a = excluded.party_a,
+             party_b = excluded.party_b, product_name = excluded.product_name,
+             contract_status = excluded.contract_status, fields = excluded.fields,
+             extra_columns = excluded.extra_columns, issues = excluded.issues,
+             unknown_statuses = excluded.unknown_statuses, signed_date = excluded.signed_date, updated_at = now()""",
+        [_contract_args(w) for w in writes],
+    )
+    await _save_products(conn, writes)
+
+
+def _contract_args(w: LineWrite) -> tuple[Any, ...]:
+    f, std = w.std.fields, w.std
+    issues = [{"field": i.field, "raw": i.raw, "message": i.message} for i in std.issues]
+    return (
+        w.event.contract_no,
+        w.event.product_id,
+        w.event.version,
+        f.get("party_a"),
+        f.get("party_b"),
+        f.get("product_name"),
+        f.get("contract_status"),
+        _json(f),
+        _json(std.unknown_columns),
+        _json(issues),
+        _json(std.unknown_statuses),
+        _iso(f.get("signed_date")),
+    )
+
+
+async def _save_products(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
+    await conn.executemany(
+        """INSERT INTO products AS p (contract_no, product_id, product_type, product_name, progress_percentage,
+             current_process, finished) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (contract_no, product_id) DO UPDATE SET product_type = excluded.product_type,
+             product_name = excluded.product_name, progress_percentage = excluded.progress_percentage,
+             current_process = excluded.current_process, finished = excluded.finished, updated_at = now()""",
+        [
+            (
+                w.event.contract_no,
+                w.event.product_id,
+                w.product_type,
+                w.std.fields.get("product_name"),
+                w.progress.percentage,
+                w.progress.current_process,
+                w.progress.finished,
+            )
+            for w in writes
+        ],
+    )
+    await save_states(
+        conn, [((w.event.contract_no, w.event.product_id), s) for w in writes for s in w.states]
+    )
+
+
+async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessState]]) -> None:
+    await conn.executemany(
+        """INSERT INTO product_processes AS pp (contract_no, product_id, process, seq, uploaded_status, uploaded_at,
+             reported_status, reported_at, reported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (contract_no, product_id, process) DO UPDATE SET seq = excluded.seq,
+             uploaded_status = excluded.uploaded_status, uploaded_at = excluded.uploaded_at,
+             reported_status = excluded.reported_status, reported_at = excluded.reported_at,
+             reported_by = excluded.reported_by""",
+        [
+            (
+                k[0],
+                k[1],
+                s.process,
+                s.seq,
+                s.uploaded_status,
+                s.uploaded_at,
+                s.reported_status,
+                s.reported_at,
+                s.reported_by,
+            )
+            for k, s in states
+        ],
+    )
+
+
+async def save_report(conn: asyncpg.Connection, e: ProgressReported) -> bool:
+    """Keep the report if it is newer than the one held; False means superseded."""
+    row = await conn.fetchval(
+        """INSERT INTO progress_reports AS r (contract_no, product_id, process, status, version, updated_by, update_time)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (contract_no, product_id, process) DO UPDATE SET status = excluded.status,
+             version = excluded.version, updated_by = excluded.updated_by, update_time = excluded.update_time
+           WHERE r.version < excluded.version RETURNING true""",
+        e.contract_no,
+        e.product_id or "",
+        e.process,
+        e.status,
+        e.version,
+        e.updated_by,
+        e.update_time,
+    )
+    return bool(row)
+
+
+async def lines_of(conn: asyncpg.Connection, contract_no: str, product_id: str | None) -> list[LineState]:
+    products = await conn.fetch(
+        "SELECT product_id, product_type FROM products WHERE contract_no = $1 AND ($2::text IS NULL OR product_id = $2)"
+        " ORDER BY product_id FOR UPDATE",
+        contract_no,
+        product_id,
+    )
+    states = await process_states(conn, [(contract_no, r["product_id"]) for r in products])
+    return [
+        LineState(
+            contract_no, r["product_id"], r["product_type"], states.get((contract_no, r["product_id"]), {})
+        )
+        for r in products
+    ]
+
+
+async def save_progress(
+    conn: asyncpg.Connection,
+    line: LineState,
+    states: list[ProcessState],
+    progress: Progress,
+    by: str,
+    at: datetime,
+) -> None:
+    key = (line.contract_no, line.product_id)
+    await save_states(conn, [(key, s) for s in states])
+    await conn.execute(
+        "UPDATE products SET progress_percentage = $3, current_process = $4, finished = $5, updated_at = $6,"
+        " updated_by = $7 WHERE contract_no = $1 AND product_id = $2",
+        line.contract_no,
+        line.product_id,
+        progress.percentage,
+        progress.current_process,
+        progress.finished,
+        at,
+        by,
+    )
+    await conn.execute(
+        "INSERT INTO change_feed (contract_no, product_id, progress_percentage, current_process, updated_at, updated_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        line.contract_no,
+        line.product_id,
+        progress.percentage,
+        progress.current_process,
+        at,
+        by,
+    )
+
+
+async def load_configuration(conn: asyncpg.Connection) -> tuple[FieldMapping, ProcessCatalog]:
+    specs = tuple(
+        FieldSpec(r["source"], r["target"], r["kind"], r["required"])
+        for r in await conn.fetch("SELECT * FROM field_mapping ORDER BY source")
+    )
+    routes = [
+        (r["product_type"], r["seq"], r["process"], r["weight"])
+        for r in await conn.fetch("SELECT * FROM process_routes ORDER BY product_type, seq")
+    ]
+    rules = tuple(
+        TypeRule(r["pattern"], r["product_type"])
+        for r in await conn.fetch("SELECT * FROM product_type_rules ORDER BY priority")
+    )
+    return FieldMapping(specs), catalog_from_rows(routes, rules, DEFAULT_ROUTES[0][0])
+
+
+async def seed_configuration(conn: asyncpg.Connection) -> None:
+    """First start: copy the shipped defaults into the tables, which are the source of truth after that."""
+    if not await conn.fetchval("SELECT exists(SELECT 1 FROM field_mapping)"):
+        await conn.executemany(
+            "INSERT INTO field_mapping VALUES ($1, $2, $3, $4)",
+            [(s.source, s.target, s.kind, s.required) for s in DEFAULT_MAPPING.specs],
+        )
+    if not await conn.fetchval("SELECT exists(SELECT 1 FROM process_routes)"):
+        await conn.executemany("INSERT INTO process_routes VALUES ($1, $2, $3, $4)", list(DEFAULT_ROUTES))
+    if not await conn.fetchval("SELECT exists(SELECT 1 FROM product_type_rules)"):
+        await conn.executemany(
+            "INSERT INTO product_type_rules VALUES ($1, $2, $3)",
+            [(i * 10, r.pattern, r.product_type) for i, r in enumerate(DEFAULT_TYPE_RULES, 1)],
+        )

@@ -1,0 +1,19 @@
+"""transform settings: env prefix TRANSFORM_, nested with '__' (TRANSFORM_POSTGRES__PASSWORD)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.settings import ServiceSettingsMixin, TokenSettingsMixin
+
+
+class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRANSFORM_", env_nested_delimiter="__", extra="ignore")
+
+    port: int = 8102
+    import_batch_size: int = Field(default=500, ge=1, le=5000)
+    progress_batch_size: int = Field(default=50, ge=1, le=500)
+    feed_overlap_s: int = Field(default=300, ge=0, description="Timestamp `since` is widened by this")
+    config_reload_s: float = Field(default=30.0, gt=0)
+    max_body_bytes: int = 64 * 1024

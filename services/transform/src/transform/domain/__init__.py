@@ -1,0 +1,1 @@
+"""Pure domain of the transform service: standard library only, no I/O."""

@@ -1,0 +1,13 @@
+"""How hetong column names are compared."""
+
+from __future__ import annotations
+
+from transform.domain.normalize import normalize_text
+
+# Written by the local sync job itself, so they say nothing about the contract.
+BOOKKEEPING_COLUMNS = frozenset({"sync_status", "sync_time", "cloud_contract_id", "last_sync_hash"})
+
+
+def column_key(name: str) -> str:
+    """The form in which column names are matched: "合同编号 ", "ｓｙｎｃ_status" find their column."""
+    return (normalize_text(name) or "").casefold()

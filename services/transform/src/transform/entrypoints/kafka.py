@@ -1,0 +1,53 @@
+"""transform's subscribers: decode the envelope, call one handler, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from common.delivery import Delivery, PermanentError
+from common.events.envelope import Envelope
+from common.events.ingest import HetongRowChanged, ProgressReported
+from transform.service_layer.lines import LineChange, apply_lines
+from transform.service_layer.progress import ReportChange, apply_reports
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from transform.service_layer.configuration import ConfigurationCache
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def decode(delivery: Delivery, model: type[P]) -> Envelope[P]:
+    try:
+        return Envelope[model].model_validate(orjson.loads(delivery.value))  # type: ignore[valid-type]
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        raise PermanentError(f"undecodable {model.__name__}: {str(exc)[:300]}") from exc
+
+
+Apply = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+
+
+def on_hetong_row_changed(config: ConfigurationCache) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        changes = [
+            LineChange(e.payload, e.correlation_id) for e in (decode(d, HetongRowChanged) for d in batch)
+        ]
+        await apply_lines(conn, changes, await config.get())
+
+    return apply
+
+
+def on_progress_reported(config: ConfigurationCache) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        changes = [ReportChange(decode(d, ProgressReported).payload) for d in batch]
+        await apply_reports(conn, changes, await config.get())
+
+    return apply
+
+
+__all__: list[Any] = ["on_hetong_row_changed", "on_progress_reported"]

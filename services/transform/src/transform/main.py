@@ -1,0 +1,72 @@
+"""Composition root: create_app(settings) wires the runtime, subscribers and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from fastapi import FastAPI
+
+from common import topics
+from common.bearer import TokenVerifier
+from common.service import Metrics, ServiceRuntime, base_app
+from transform.config import Settings
+from transform.entrypoints.http import router
+from transform.entrypoints.kafka import on_hetong_row_changed, on_progress_reported
+from transform.service_layer.configuration import ConfigurationCache
+
+SCHEMA = "transform"
+LINES_GROUP = "transform-lines"
+PROGRESS_GROUP = "transform-progress"  # its own consumer: a history import never delays progress
+
+
+@dataclass
+class Context:
+    settings: Settings
+    pool: asyncpg.Pool
+    tokens: TokenVerifier
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    metrics = Metrics("transform")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = ServiceRuntime("transform", SCHEMA, settings, metrics)
+        await rt.open(
+            [
+                topics.INGEST_HETONG_ROW_CHANGED,
+                topics.INGEST_PROGRESS_REPORTED,
+                topics.TRANSFORM_CONTRACT_STANDARDIZED,
+            ]
+        )
+        try:
+            config = ConfigurationCache(rt.pool, settings.config_reload_s)
+            await config.seed_defaults()
+            rt.subscribe(
+                topics.INGEST_HETONG_ROW_CHANGED,
+                LINES_GROUP,
+                on_hetong_row_changed(config),
+                max_records=settings.import_batch_size,
+            )
+            rt.subscribe(
+                topics.INGEST_PROGRESS_REPORTED,
+                PROGRESS_GROUP,
+                on_progress_reported(config),
+                max_records=settings.progress_batch_size,
+            )
+            secret = settings.token_secret.get_secret_value()
+            app.state.ctx = Context(
+                settings, rt.pool, TokenVerifier(secret, settings.token_issuer, settings.token_audience)
+            )
+            await rt.start(app)
+            yield
+        finally:
+            await rt.close()
+
+    app = base_app("transform", metrics, lifespan, settings.max_body_bytes)
+    app.include_router(router)
+    return app

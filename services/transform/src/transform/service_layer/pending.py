@@ -1,0 +1,60 @@
+"""The pending-updates feed as seed 000's client reads it, plus a cursor that never skips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from transform.adapters import feed
+from transform.domain.cursor import START, BadCursorError, Position
+
+if TYPE_CHECKING:
+    import asyncpg
+
+
+class BadSinceError(ValueError):
+    pass
+
+
+def _parse_since(since: str) -> datetime | Position:
+    """`since` is either our cursor or the seed's ISO timestamp."""
+    try:
+        parsed = datetime.fromisoformat(
+            since.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in since else since
+        )
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        return Position.decode(since)
+    except BadCursorError as exc:
+        raise BadSinceError(since) from exc
+
+
+def _entry(e: feed.FeedEntry) -> dict[str, Any]:
+    return {
+        "合同编号": e.contract_no,
+        "产品ID": e.product_id,
+        "progress_percentage": float(e.progress_percentage),
+        "current_process": e.current_process,
+        "updated_at": e.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "updated_by": e.updated_by,
+        "change_id": e.position.encode(),
+    }
+
+
+async def pending_updates(
+    pool: asyncpg.Pool, since: str | None, limit: int, overlap_s: int
+) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        start = _parse_since(since) if since else START
+        if isinstance(start, datetime):
+            start = await feed.position_before(conn, start, overlap_s)
+        entries = await feed.read_after(conn, start, limit + 1)
+    page = entries[:limit]
+    next_position = page[-1].position if page else start
+    return {
+        "contracts": [_entry(e) for e in page],
+        "next_cursor": next_position.encode(),
+        "has_more": len(entries) > limit,
+    }

@@ -1,0 +1,48 @@
+# rollsync: every command a developer or CI needs. `make up` and `make test` set up a bare machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTEST := .venv/bin/python -m pytest
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+up: ## run the whole stack locally (Kafka, PostgreSQL, services, ERP simulator, nginx edge) + demo data
+	@scripts/stack.sh up
+	@.venv/bin/python scripts/demo.py
+
+down: ## stop everything `make up` started
+	@scripts/stack.sh down
+
+bootstrap: ## install uv and the workspace virtualenv
+	@scripts/stack.sh bootstrap
+
+lint: bootstrap ## ruff (check + format) and import contracts
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
+
+typecheck: bootstrap ## mypy --strict
+	.venv/bin/mypy
+
+test-unit: bootstrap ## unit tests only (no infrastructure)
+	$(PYTEST) -m "not integration and not e2e"
+
+test-integration: bootstrap ## integration tests on the real PostgreSQL
+	@scripts/stack.sh infra
+	$(PYTEST) -m integration
+
+test-e2e: bootstrap ## end-to-end tests on real Kafka + PostgreSQL + service processes
+	@scripts/stack.sh infra
+	$(PYTEST) -m e2e
+
+test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs)
+	@scripts/stack.sh stop-services
+	$(MAKE) --no-print-directory lint typecheck
+	@scripts/stack.sh infra
+	$(PYTEST) -p no:cacheprovider
+
+bench: bootstrap ## benchmarks (not part of `make test`): same-run ratios against raw baselines
+	@scripts/stack.sh infra
+	.venv/bin/python -m bench.run_all
+
+.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test bench

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The whole local stack: bootstrap, infra (Kafka, PostgreSQL, nginx), migrations, services.
+#
+#   scripts/stack.sh bootstrap   uv + the workspace virtualenv
+#   scripts/stack.sh infra       Kafka + PostgreSQL, schemas, roles, migrations, dev client
+#   scripts/stack.sh up          infra + every service + the ERP simulator + the nginx edge
+#   scripts/stack.sh down        stop everything this script started (by pid)
+#   scripts/stack.sh env         print the services' environment (for running one by hand)
+#   scripts/stack.sh stop-services  stop only the service processes (infra keeps running)
+LOG_TAG=stack
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+UV_VERSION=0.13.9
+SERVICES=(ingest transform rules erp-connector)
+SECRETS="$LOCAL/secrets.env"
+
+bootstrap() {
+    if ! command -v uv >/dev/null 2>&1; then
+        command -v python3 >/dev/null 2>&1 || die "python3 is missing: install python3 (3.11+)"
+        log "installing uv $UV_VERSION from PyPI"
+        python3 -m pip install --quiet "uv==$UV_VERSION" || die "could not install uv with pip"
+    fi
+    (cd "$ROOT" && uv sync --frozen --quiet) || die "uv sync failed (see above)"
+}
+
+# Random development secrets, made once per checkout and never committed.
+ensure_secrets() {
+    ensure_local_dirs
+    [[ -s "$SECRETS" ]] && return 0
+    local py="$ROOT/.venv/bin/python"
+    {
+        for var in PG_INGEST PG_TRANSFORM PG_RULES PG_ERP TOKEN_SECRET DEV_CLIENT_SECRET; do
+            printf '%s=%s\n' "$var" "$("$py" -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        done
+    } >"$SECRETS"
+    chmod 600 "$SECRETS"
+}
+
+# service_env SVC -> the KEY=VALUE lines a service process needs.
+service_env() {
+    # shellcheck disable=SC1090
+    source "$SECRETS"
+    local svc=$1 prefix schema password port
+    prefix=$(tr 'a-z-' 'A-Z_' <<<"$svc")_
+    case $svc in
+        ingest) schema=ingest password=$PG_INGEST port=$ROLLSYNC_INGEST_PORT ;;
+        transform) schema=transform password=$PG_TRANSFORM port=$ROLLSYNC_TRANSFORM_PORT ;;
+        rules) schema=rules password=$PG_RULES port=$ROLLSYNC_RULES_PORT ;;
+        erp-connector) schema=erp password=$PG_ERP port=$ROLLSYNC_ERP_CONNECTOR_PORT ;;
+    esac
+    printf '%s\n' "${prefix}ENV=${ROLLSYNC_ENV:-dev}" "${prefix}PORT=$port" \
+        "${prefix}POSTGRES__PORT=$ROLLSYNC_PG_PORT" "${prefix}POSTGRES__USER=$schema" \
+        "${prefix}POSTGRES__PASSWORD=$password" \
+        "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT" \
+        "${prefix}TOKEN_SECRET=$TOKEN_SECRET"
+}
+
+schema_of() { [[ $1 == erp-connector ]] && echo erp || echo "$1"; }
+
+migrate_all() {
+    local svc schema pwvar
+    for svc in "${SERVICES[@]}"; do
+        schema=$(schema_of "$svc")
+        pwvar=PG_$(tr 'a-z' 'A-Z' <<<"$schema")
+        (set -a && source "$SECRETS" && ROLLSYNC_PG_PORT=$ROLLSYNC_PG_PORT \
+            "$ROOT/.venv/bin/python" -m common.migrations provision --schema "$schema" --password-env "$pwvar" &&
+            "$ROOT/.venv/bin/python" -m common.migrations migrate --schema "$schema" \
+                --dir "$ROOT/services/$svc/migrations") | sed 's/^/[rollsync migrate] /' >&2
+    done
+}
+
+dev_client() {
+    (set -a && source "$SECRETS" && eval "$(service_env ingest | sed 's/^/export /')" &&
+        "$ROOT/.venv/bin/python" -m ingest.entrypoints.cli create dev-local --name "development client" \
+            --scopes contracts:write,progress:write,customers:write,sync:read,admin \
+            --per-minute 100000 --per-day 10000000 --secret-env DEV_CLIENT_SECRET --if-missing) |
+        sed 's/^/[rollsync dev-client] /' >&2
+}
+
+infra() {
+    "$ROOT/scripts/kafka.sh" start
+    "$ROOT/scripts/postgres.sh" start
+    ensure_secrets
+    migrate_all
+    dev_client
+}
+
+wait_ready() {
+    local name=$1 url=$2 deadline=$((SECONDS + 120))
+    while ((SECONDS < deadline)); do
+        curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+        is_running "$name" || {
+            tail -n 20 "$(log_file "$name")" >&2
+            die "$name exited during start-up (log: $(log_file "$name"))"
+        }
+        sleep 0.5
+    done
+    die "$name not ready at $url after 120 s (log: $(log_file "$name"))"
+}
+
+start_service() {
+    local svc=$1 module port
+    module=$(tr '-' '_' <<<"$svc")
+    if is_running "$svc"; then
+        log "$svc already running"
+        return 0
+    fi
+    port=$(service_env "$svc" | sed -n 's/^[A-Z_]*_PORT=//p' | head -1)
+    # shellcheck disable=SC2046
+    start_bg "$svc" env $(service_env "$svc") "$ROOT/.venv/bin/python" -m "$module"
+    wait_ready "$svc" "http://127.0.0.1:$port/readyz"
+    log "$svc ready on http://127.0.0.1:$port"
+}
+
+start_simulator() {
+    is_running erp-simulator && return 0
+    start_bg erp-simulator env ERP_SIMULATOR_PORT="${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
+        "$ROOT/.venv/bin/python" -m erp_simulator
+    wait_for_port "${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" 60 erp-simulator ||
+        die "erp-simulator did not start (log: $(log_file erp-simulator))"
+}
+
+write_stack_env() {
+    # shellcheck disable=SC1090
+    source "$SECRETS"
+    cat >"$LOCAL/stack.env" <<ENV
+ROLLSYNC_URL=http://127.0.0.1:$ROLLSYNC_EDGE_PORT
+INGEST_URL=http://127.0.0.1:$ROLLSYNC_INGEST_PORT
+TRANSFORM_URL=http://127.0.0.1:$ROLLSYNC_TRANSFORM_PORT
+RULES_URL=http://127.0.0.1:$ROLLSYNC_RULES_PORT
+ERP_CONNECTOR_URL=http://127.0.0.1:$ROLLSYNC_ERP_CONNECTOR_PORT
+ERP_SIMULATOR_URL=http://127.0.0.1:${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}
+DEV_CLIENT_ID=dev-local
+DEV_CLIENT_SECRET=$DEV_CLIENT_SECRET
+ENV
+    chmod 600 "$LOCAL/stack.env"
+}
+
+up() {
+    local started=$SECONDS svc
+    bootstrap
+    infra
+    for svc in "${SERVICES[@]}"; do start_service "$svc"; done
+    start_simulator
+    "$ROOT/scripts/nginx.sh" start
+    write_stack_env
+    log "stack ready in $((SECONDS - started)) s; URLs and the dev client are in .local/stack.env:"
+    sed 's/^DEV_CLIENT_SECRET=.*/DEV_CLIENT_SECRET=(see .local\/stack.env)/' "$LOCAL/stack.env" >&2
+}
+
+down() {
+    local svc
+    "$ROOT/scripts/nginx.sh" stop || true
+    for svc in erp-simulator "${SERVICES[@]}"; do stop_pid "$svc" 30; done
+    "$ROOT/scripts/kafka.sh" stop || true
+    "$ROOT/scripts/postgres.sh" stop || true
+}
+
+case "${1:-}" in
+    bootstrap) bootstrap ;;
+    infra) bootstrap && infra ;;
+    up) up ;;
+    down) down ;;
+    env) ensure_secrets && for s in "${SERVICES[@]}"; do service_env "$s"; done ;;
+    stop-services)
+        # make test runs its own service processes; a `make up` stack would share their consumer groups.
+        for s in erp-simulator "${SERVICES[@]}"; do
+            is_running "$s" && log "stopping $s from a running 'make up' (tests start their own)"
+            stop_pid "$s" 30
+        done ;;
+    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env" ;;
+esac

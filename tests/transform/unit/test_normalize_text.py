@@ -1,0 +1,44 @@
+import pytest
+
+from transform.domain.normalize import normalize_text
+
+HUGE = "辊" * 200_000 + " x"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ＨＴ２０２３００１", "HT2023001"),
+        ("  P20230917001  ", "P20230917001"),
+        ("客户\u3000A", "客户 A"),
+        ("a \t\n\r  b\u3000\u3000c", "a b c"),
+        ("（凹版）印刷辊", "(凹版)印刷辊"),
+        ("\ufeff产品ID", "产品ID"),
+        ("HT\u200b2023001", "HT2023001"),
+        ("凹版印刷辊 😀", "凹版印刷辊 😀"),
+        ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),
+        ("'; DROP TABLE hetong;--", "'; DROP TABLE hetong;--"),
+        ('Robert"); DELETE FROM x; --', 'Robert"); DELETE FROM x; --'),
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+        ("Φ180×1050mm(面长)", "Φ180×1050mm(面长)"),
+        (12, "12"),
+        (1234.5, "1234.5"),
+        (0, "0"),
+        ("nullable", "nullable"),
+        ("None of them", "None of them"),
+    ],
+)
+def test_text_is_nfkc_trimmed_and_collapsed_but_otherwise_verbatim(raw: object, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", "\u3000\t\n", "None", "null", "NULL", " NULL ", "ｎｕｌｌ"])
+def test_empty_markers_become_none(raw: object) -> None:
+    assert normalize_text(raw) is None
+
+
+def test_huge_strings_are_kept_whole() -> None:
+    result = normalize_text(HUGE)
+    assert result is not None
+    assert len(result) == len(HUGE)
+    assert result.endswith(" x")

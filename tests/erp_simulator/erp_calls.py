@@ -20,12 +20,31 @@ ENUMS = "/sysa/mobilephone/source.asp"
 V3_CUSTOMER_ADD = "/webapi/v3/sales/customer/add"
 V3_CUSTOMER_EDIT = "/webapi/v3/sales/customer/edit"
 V3_CONTRACT_DETAIL = "/webapi/v3/sales/contract/detail"
+V3_CONTRACT_ADD = "/webapi/v3/sale/contract/add"
 PASSWORD = "dev-password"
 
 
 def quiet_settings(**overrides: Any) -> SimulatorSettings:
-    """Settings without random latency, so tests stay fast and exact."""
-    values: dict[str, Any] = {"latency_ms_min": 0, "latency_ms_max": 0, **overrides}
+    """Settings without random latency, so tests stay fast and exact.
+
+    The values tests rely on are explicit, so ``ERP_SIMULATOR_*`` variables cannot change them.
+    """
+    values: dict[str, Any] = {
+        "seed": 42,
+        "customers": 200,
+        "contracts": None,
+        "user": "rollsync",
+        "password": PASSWORD,
+        "sales_person": "陈静",
+        "session_ttl_seconds": 7200,
+        "lockout_threshold": 3,
+        "captcha": "8888",
+        "page_size": 20,
+        "latency_ms_min": 0,
+        "latency_ms_max": 0,
+        "rate_limit_per_second": None,
+        **overrides,
+    }
     return SimulatorSettings(**values)
 
 

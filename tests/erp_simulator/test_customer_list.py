@@ -207,3 +207,9 @@ async def test_permission_is_per_user() -> None:
 
     assert len(all_rows) == 200
     assert own_rows and {row["catename"] for row in own_rows} == {"王磊"}
+
+
+async def test_list_is_mirrored_under_webapi_ov1(client: httpx.AsyncClient, token: str) -> None:
+    mirrored = await asp(client, "/webapi/v3/ov1/salesmanage/custom/list", token, "refresh")
+
+    assert table_records(mirrored) == table_records(await list_customers(client, token))

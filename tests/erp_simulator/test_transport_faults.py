@@ -7,6 +7,7 @@ import pytest
 
 from erp_simulator.errors import SimulatedConnectionResetError
 from tests.erp_simulator.erp_calls import (
+    CUSTOMER_ADD,
     CUSTOMER_LIST,
     V3_CONTRACT_DETAIL,
     allocate,
@@ -17,6 +18,7 @@ from tests.erp_simulator.erp_calls import (
     sim_client,
     stored_customers,
     token_for,
+    unit_customer,
 )
 
 LIST_BODY = {"cmdkey": "refresh", "datas": []}
@@ -78,10 +80,14 @@ async def test_reset_rate_drops_the_connection(client: httpx.AsyncClient, token:
 async def test_faults_before_the_handler_do_not_apply_a_save(client: httpx.AsyncClient, token: str) -> None:
     new_ord = await allocate(client, token)
     await set_faults(client, error_rate=1.0)
+    datas = [{"id": key, "val": value} for key, value in unit_customer().items()]
 
-    with pytest.raises(AssertionError):
-        await save_unit(client, token, new_ord)
+    response = await client.post(
+        f"{CUSTOMER_ADD}?intsort=1",
+        json={"session": token, "cmdkey": "__sys_dosave", "datas": [*datas, {"id": "ord", "val": new_ord}]},
+    )
 
+    assert response.status_code == 500
     assert new_ord not in await stored_customers(client)
 
 
@@ -180,3 +186,15 @@ async def test_reset_restores_seed_data_and_clears_faults_and_counters(
     assert state["requests_by_path"] == {}
     fresh = await token_for(client)
     assert (await list_customers(client, fresh))["header"]["status"] == 0
+
+
+async def test_fault_bodies_are_read_as_json_whatever_the_content_type(
+    client: httpx.AsyncClient,
+) -> None:
+    # `curl -d '{...}'` sends application/x-www-form-urlencoded.
+    form = {"content-type": "application/x-www-form-urlencoded"}
+
+    response = await client.post("/_sim/faults", content=b'{"html_error_rate": 0.5}', headers=form)
+
+    assert response.status_code == 200
+    assert (await client.get("/_sim/faults")).json()["html_error_rate"] == 0.5

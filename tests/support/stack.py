@@ -45,7 +45,7 @@ class ServiceProcess:
     def start(self, timeout_s: float = 60) -> ServiceProcess:
         env = {**os.environ, **service_env(self.service), **self.extra_env}
         log = (ROOT / ".local" / "logs" / f"test-{self.service}.log").open("ab")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.proc = subprocess.Popen(
             [PYTHON, "-m", self.service.replace("-", "_")], env=env, stdout=log, stderr=log, cwd=ROOT
         )
         self.wait_ready(timeout_s)

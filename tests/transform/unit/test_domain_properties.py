@@ -3,7 +3,6 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transform.domain.content_hash import content_hash
 from transform.domain.normalize import normalize_text
 from transform.domain.progress import compute_progress
 from transform.domain.routes import DEFAULT_CATALOG, ProcessRoute, ProcessStep
@@ -22,7 +21,7 @@ def full_width(text: str) -> str:
 @st.composite
 def routes(draw: st.DrawFn) -> ProcessRoute:
     names = draw(st.lists(NAMES, min_size=1, max_size=5, unique=True))
-    weights = draw(st.lists(st.decimals("0.25", "24", places=2), min_size=len(names), max_size=len(names)))
+    weights = draw(st.lists(st.decimals("0.01", "24", places=2), min_size=len(names), max_size=len(names)))
     steps = tuple(ProcessStep(n, 10 * i, w) for i, (n, w) in enumerate(zip(names, weights, strict=True), 1))
     return ProcessRoute("generated", steps)
 
@@ -39,23 +38,6 @@ def test_normalized_text_has_no_outer_or_repeated_whitespace(value: str) -> None
     assert result is None or (result == result.strip() and "  " not in result)
 
 
-@given(st.dictionaries(ASCII, st.one_of(ASCII, st.none()), max_size=8), st.randoms())
-def test_content_hash_ignores_key_order_and_character_width(
-    row: dict[str, str | None], random: object
-) -> None:
-    items = list(row.items())
-    random.shuffle(items)  # type: ignore[attr-defined]
-    twin = {full_width(key): None if value is None else full_width(value) for key, value in items}
-    assert content_hash(twin) == content_hash(row)
-
-
-@given(st.dictionaries(ASCII, ASCII, min_size=1, max_size=8), st.data())
-def test_content_hash_changes_with_any_value(row: dict[str, str], data: st.DataObject) -> None:
-    key = data.draw(st.sampled_from(sorted(row)))
-    new = data.draw(ASCII.filter(lambda v: normalize_text(v) != normalize_text(row[key])))
-    assert content_hash({**row, key: new}) != content_hash(row)
-
-
 @given(routes(), st.dictionaries(NAMES, STATUS))
 def test_progress_stays_between_0_and_100(
     route: ProcessRoute, statuses: dict[str, ProcessStatus | None]
@@ -63,7 +45,7 @@ def test_progress_stays_between_0_and_100(
     result = compute_progress(route, statuses)
     assert Decimal(0) <= result.percentage <= Decimal(100)
     assert result.finished == (result.current_process is None)
-    assert result.finished == (result.percentage == Decimal(100) and result.current_process is None)
+    assert result.finished == (result.percentage == Decimal(100))
 
 
 @given(routes(), st.dictionaries(NAMES, STATUS), NAMES)

@@ -53,6 +53,15 @@ def test_null_steps_are_not_applicable_once_anything_is_reported() -> None:
     assert progress({"a": S.DONE, "b": None, "c": S.DONE}) == Progress(Decimal("100.0"), None, True)
 
 
+def test_an_open_step_keeps_the_percentage_below_one_hundred() -> None:
+    route = ProcessRoute(
+        "tiny-last-step", (ProcessStep("big", 10, Decimal(1000)), ProcessStep("tiny", 20, Decimal("0.01")))
+    )
+    assert compute_progress(route, {"big": S.DONE, "tiny": S.IN_PROGRESS}) == Progress(
+        Decimal("99.9"), "tiny", False
+    )
+
+
 def test_rework_takes_a_finished_step_back() -> None:
     before = progress({"a": S.DONE, "b": S.DONE, "c": S.IN_PROGRESS})
     after = progress({"a": S.DONE, "b": S.REWORK, "c": S.IN_PROGRESS})

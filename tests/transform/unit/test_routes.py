@@ -90,7 +90,7 @@ def test_the_seed_rows_processes_are_in_order_on_the_gravure_route() -> None:
 
 
 def test_catalog_from_rows_sorts_steps_and_a_new_process_needs_no_code() -> None:
-    rows = [
+    rows: list[tuple[str, int, str, Decimal | int | str]] = [
         ("Foil", 30, "烫金", Decimal("2")),
         ("foil", 10, "基辊加工", 5),
         ("foil", 20, " 激光\u3000清洗 ", "0.5"),

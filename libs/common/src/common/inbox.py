@@ -19,7 +19,7 @@ async def claim(
     rows = await conn.fetch(
         """
         INSERT INTO inbox (consumer, event_id, outcome)
-        SELECT $1, e FROM unnest($2::uuid[]) AS e
+        SELECT $1, e, 'applied' FROM unnest($2::uuid[]) AS e
         ON CONFLICT (consumer, event_id) DO UPDATE SET outcome = 'applied', received_at = now()
           WHERE inbox.outcome = 'dead' AND inbox.event_id = any($3::uuid[])
         RETURNING event_id

@@ -75,6 +75,7 @@ async def _check_kafka(settings: ServiceSettingsMixin) -> str | None:
 
 def _check_port(host: str, port: int) -> str | None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no conflict
         try:
             s.bind((host, port))
         except OSError as exc:

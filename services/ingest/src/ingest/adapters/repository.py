@@ -57,7 +57,7 @@ async def hit(pool: asyncpg.Pool, bucket: str, window_start: datetime) -> int:
 
 async def lock_idempotency_key(conn: asyncpg.Connection, client_id: str, key: str) -> None:
     """Serialise concurrent requests with one key: the second waits, then sees the first's answer."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{client_id}\x00{key}")
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{client_id}\x1f{key}")
 
 
 async def stored_response(conn: asyncpg.Connection, client_id: str, key: str) -> StoredResponse | None:

@@ -46,7 +46,7 @@ async def _apply(
     product = report.product_id or ""
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
-        f"{report.contract_no}\x00{product}\x00{update.process}",
+        f"{report.contract_no}\x1f{product}\x1f{update.process}",
     )
     current = await repo.lock_progress(conn, report.contract_no, product, update.process)
     if current and report.expected_version is not None and current.version != report.expected_version:

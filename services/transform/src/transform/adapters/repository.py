@@ -12,6 +12,7 @@ import orjson
 from transform.domain.mapping import DEFAULT_MAPPING, FieldMapping, FieldSpec
 from transform.domain.precedence import ProcessState, Report
 from transform.domain.routes import (
+    DEFAULT_CATALOG,
     DEFAULT_ROUTES,
     DEFAULT_TYPE_RULES,
     ProcessCatalog,
@@ -294,7 +295,7 @@ async def load_configuration(conn: asyncpg.Connection) -> tuple[FieldMapping, Pr
         TypeRule(r["pattern"], r["product_type"])
         for r in await conn.fetch("SELECT * FROM product_type_rules ORDER BY priority")
     )
-    return FieldMapping(specs), catalog_from_rows(routes, rules, DEFAULT_ROUTES[0][0])
+    return FieldMapping(specs), catalog_from_rows(routes, rules, DEFAULT_CATALOG.default_type)
 
 
 async def seed_configuration(conn: asyncpg.Connection) -> None:
@@ -309,5 +310,8 @@ async def seed_configuration(conn: asyncpg.Connection) -> None:
     if not await conn.fetchval("SELECT exists(SELECT 1 FROM product_type_rules)"):
         await conn.executemany(
             "INSERT INTO product_type_rules VALUES ($1, $2, $3)",
-            [(i * 10, r.pattern, r.product_type) for i, r in enumerate(DEFAULT_TYPE_RULES, 1)],
+            [
+                (i * 10, r.pattern_in_product_name, r.product_type)
+                for i, r in enumerate(DEFAULT_TYPE_RULES, 1)
+            ],
         )

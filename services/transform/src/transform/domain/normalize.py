@@ -86,9 +86,12 @@ def normalize_date(value: object) -> date | None:
 
 
 def _date_from(match: re.Match[str], text: str) -> date:
-    parts = [int(match[name] or 0) for name in ("year", "month", "day", "hour", "minute", "second")]
+    year, month, day, hour, minute, second = (
+        int(match[name] or 0) for name in ("year", "month", "day", "hour", "minute", "second")
+    )
     try:
-        return _china_date(datetime(*parts, tzinfo=_zone(match["zone"])))
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=_zone(match["zone"]))
+        return _china_date(moment)
     except (ValueError, OverflowError):
         raise NormalizationError(f"不存在的日期: {text!r}", f"impossible date: {text!r}") from None
 

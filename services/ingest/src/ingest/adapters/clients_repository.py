@@ -1,0 +1,50 @@
+"""SQL for managing system clients (the command-line tool)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncpg
+
+
+async def create(
+    pool: asyncpg.Pool,
+    client_id: str,
+    name: str,
+    secret_hash: str,
+    scopes: list[str],
+    per_minute: int,
+    per_day: int,
+    *,
+    if_missing: bool,
+) -> bool:
+    # Without --if-missing an existing id is an error (unique violation), never a silent overwrite.
+    status = await pool.execute(
+        "INSERT INTO clients (client_id, name, secret_hash, scopes, rate_per_minute, rate_per_day)"
+        " SELECT $1, $2, $3, $4, $5, $6 WHERE NOT ($7 AND EXISTS (SELECT 1 FROM clients WHERE client_id = $1))",
+        client_id,
+        name,
+        secret_hash,
+        scopes,
+        per_minute,
+        per_day,
+        if_missing,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def list_clients(pool: asyncpg.Pool) -> list[Any]:
+    return list(await pool.fetch("SELECT * FROM clients ORDER BY client_id"))
+
+
+async def set_disabled(pool: asyncpg.Pool, client_id: str, disabled: bool) -> bool:
+    status = await pool.execute("UPDATE clients SET disabled = $2 WHERE client_id = $1", client_id, disabled)
+    return bool(status.endswith(" 1"))
+
+
+async def rotate(pool: asyncpg.Pool, client_id: str, secret_hash: str) -> bool:
+    status = await pool.execute(
+        "UPDATE clients SET secret_hash = $2, rotated_at = now() WHERE client_id = $1", client_id, secret_hash
+    )
+    return bool(status.endswith(" 1"))

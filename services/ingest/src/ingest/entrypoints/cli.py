@@ -1,0 +1,90 @@
+"""`python -m ingest.entrypoints.cli`: create, list, disable, enable and rotate system clients.
+
+A new or rotated secret is printed once; only its hash is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import asyncpg
+
+from common.db import create_pool
+from ingest.adapters import clients_repository as repo
+from ingest.config import Settings
+from ingest.domain.clients import SCOPES, hash_secret, new_secret, unknown_scopes
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ingest.entrypoints.cli", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create", help="create a client and print its secret once")
+    create.add_argument("client_id")
+    create.add_argument(
+        "--scopes",
+        default="contracts:write,progress:write,sync:read",
+        help=f"comma-separated, from {','.join(sorted(SCOPES))}",
+    )
+    create.add_argument("--name", default="")
+    create.add_argument("--per-minute", type=int, default=60)
+    create.add_argument("--per-day", type=int, default=10_000)
+    create.add_argument("--secret-env", default=None, help="take the secret from this env var instead")
+    create.add_argument("--if-missing", action="store_true", help="do nothing when the client exists")
+    sub.add_parser("list", help="list clients (never secrets)")
+    for name in ("disable", "enable", "rotate"):
+        sub.add_parser(name).add_argument("client_id")
+    return p
+
+
+async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
+    if args.command == "list":
+        rows = await repo.list_clients(pool)
+        return (
+            "\n".join(
+                f"{r['client_id']}\t{','.join(r['scopes'])}\t{'disabled' if r['disabled'] else 'active'}"
+                f"\t{r['rate_per_minute']}/min\t{r['rate_per_day']}/day"
+                for r in rows
+            )
+            or "(no clients)"
+        )
+    if args.command in ("disable", "enable"):
+        found = await repo.set_disabled(pool, args.client_id, args.command == "disable")
+        return f"{args.client_id}: {args.command}d" if found else f"{args.client_id}: no such client"
+    secret = os.environ[args.secret_env] if args.command == "create" and args.secret_env else new_secret()
+    if args.command == "rotate":
+        found = await repo.rotate(pool, args.client_id, hash_secret(secret))
+        return f"{args.client_id}: new secret {secret}" if found else f"{args.client_id}: no such client"
+    scopes = {s.strip() for s in args.scopes.split(",") if s.strip()}
+    if unknown_scopes(scopes):
+        raise ValueError(f"unknown scopes {sorted(unknown_scopes(scopes))}; allowed {sorted(SCOPES)}")
+    created = await repo.create(
+        pool,
+        args.client_id,
+        args.name,
+        hash_secret(secret),
+        sorted(scopes),
+        args.per_minute,
+        args.per_day,
+        if_missing=args.if_missing,
+    )
+    if not created:
+        return f"{args.client_id}: exists, unchanged"
+    return f"{args.client_id}: created" + ("" if args.secret_env else f"; secret (shown once): {secret}")
+
+
+async def _main(args: argparse.Namespace) -> str:
+    pool = await create_pool(Settings().postgres, "ingest")
+    try:
+        return await _run(args, pool)
+    finally:
+        await pool.close()
+
+
+if __name__ == "__main__":
+    try:
+        print(asyncio.run(_main(_parser().parse_args())))  # noqa: T201
+    except (OSError, asyncpg.PostgresError, ValueError, KeyError) as exc:
+        sys.exit(f"clients: {type(exc).__name__}: {exc}")

@@ -6,12 +6,20 @@ from typing import Final
 
 INGEST_HETONG_ROW_CHANGED: Final = "ingest.hetong-row-changed.v1"
 INGEST_PROGRESS_REPORTED: Final = "ingest.progress-reported.v1"
+INGEST_WECHAT_CUSTOMER_CAPTURED: Final = "ingest.wechat-customer-captured.v1"
 TRANSFORM_CONTRACT_STANDARDIZED: Final = "transform.contract-standardized.v1"
+ERP_CUSTOMER_PULLED: Final = "erp.customer-pulled.v1"
+ERP_CUSTOMER_PUSH_COMPLETED: Final = "erp.customer-push-completed.v1"
+RULES_CUSTOMER_SYNC_REQUESTED: Final = "rules.customer-sync-requested.v1"
 
 ALL: Final = (
     INGEST_HETONG_ROW_CHANGED,
     INGEST_PROGRESS_REPORTED,
+    INGEST_WECHAT_CUSTOMER_CAPTURED,
     TRANSFORM_CONTRACT_STANDARDIZED,
+    ERP_CUSTOMER_PULLED,
+    ERP_CUSTOMER_PUSH_COMPLETED,
+    RULES_CUSTOMER_SYNC_REQUESTED,
 )
 
 

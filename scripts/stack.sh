@@ -29,7 +29,7 @@ ensure_secrets() {
     [[ -s "$SECRETS" ]] && return 0
     local py="$ROOT/.venv/bin/python"
     {
-        for var in PG_INGEST PG_TRANSFORM PG_RULES PG_ERP TOKEN_SECRET DEV_CLIENT_SECRET; do
+        for var in PG_INGEST PG_TRANSFORM PG_RULES PG_ERP TOKEN_SECRET DEV_CLIENT_SECRET ERP_PASSWORD; do
             printf '%s=%s\n' "$var" "$("$py" -c 'import secrets; print(secrets.token_urlsafe(24))')"
         done
     } >"$SECRETS"
@@ -53,6 +53,18 @@ service_env() {
         "${prefix}POSTGRES__PASSWORD=$password" \
         "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT" \
         "${prefix}TOKEN_SECRET=$TOKEN_SECRET"
+    if [[ $svc == erp-connector ]]; then
+        # Development points the connector at the ERP simulator, with the simulator's generated password.
+        printf '%s\n' "${prefix}ERP__BASE_URL=http://127.0.0.1:${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
+            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD=$ERP_PASSWORD"
+    fi
+}
+
+simulator_env() {
+    # shellcheck disable=SC1090
+    source "$SECRETS"
+    printf '%s\n' "ERP_SIMULATOR_PORT=${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" "ERP_SIMULATOR_USER=rollsync" \
+        "ERP_SIMULATOR_PASSWORD=$ERP_PASSWORD"
 }
 
 schema_of() { [[ $1 == erp-connector ]] && echo erp || echo "$1"; }
@@ -114,8 +126,8 @@ start_service() {
 
 start_simulator() {
     is_running erp-simulator && return 0
-    start_bg erp-simulator env ERP_SIMULATOR_PORT="${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
-        "$ROOT/.venv/bin/python" -m erp_simulator
+    # shellcheck disable=SC2046
+    start_bg erp-simulator env $(simulator_env) "$ROOT/.venv/bin/python" -m erp_simulator
     wait_for_port "${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" 60 erp-simulator ||
         die "erp-simulator did not start (log: $(log_file erp-simulator))"
 }
@@ -161,7 +173,7 @@ case "${1:-}" in
     infra) bootstrap && infra ;;
     up) up ;;
     down) down ;;
-    env) ensure_secrets && for s in "${SERVICES[@]}"; do service_env "$s"; done ;;
+    env) ensure_secrets && for s in "${SERVICES[@]}"; do service_env "$s"; done && simulator_env ;;
     stop-services)
         # make test runs its own service processes; a `make up` stack would share their consumer groups.
         for s in erp-simulator "${SERVICES[@]}"; do

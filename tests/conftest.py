@@ -25,7 +25,8 @@ async def admin() -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, ServiceProcess]]:
     """Real service processes on test ports, against the real Kafka and PostgreSQL."""
-    procs = {name: ServiceProcess(name) for name in ("ingest", "transform", "rules")}
+    names = ("erp-simulator", "ingest", "transform", "rules", "erp-connector")
+    procs = {name: ServiceProcess(name) for name in names}
     try:
         for proc in procs.values():
             proc.start()

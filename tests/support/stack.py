@@ -14,7 +14,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PG_PORT = int(os.environ.get("ROLLSYNC_PG_PORT", "55432"))
-TEST_PORTS = {"ingest": 18101, "transform": 18102, "rules": 18103, "erp-connector": 18104}
+TEST_PORTS = {
+    "ingest": 18101,
+    "transform": 18102,
+    "rules": 18103,
+    "erp-connector": 18104,
+    "erp-simulator": 18190,
+}
+READY_PATHS = {"erp-simulator": "/_sim/state"}
 
 
 def admin_dsn(database: str = "rollsync") -> str:
@@ -29,6 +36,8 @@ def service_env(service: str) -> dict[str, str]:
     prefix = service.upper().replace("-", "_") + "_"
     env = dict(line.split("=", 1) for line in out.stdout.splitlines() if line.startswith(prefix))
     env[f"{prefix}PORT"] = str(TEST_PORTS[service])
+    if service == "erp-connector":  # the test simulator, not a `make up` one
+        env["ERP_CONNECTOR_ERP__BASE_URL"] = f"http://127.0.0.1:{TEST_PORTS['erp-simulator']}"
     return env
 
 
@@ -60,7 +69,8 @@ class ServiceProcess:
                     f"{self.service} exited with {self.proc.returncode}; see .local/logs/test-*.log"
                 )
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                path = READY_PATHS.get(self.service, "/readyz")
+                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

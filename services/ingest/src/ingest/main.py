@@ -32,7 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = ServiceRuntime("ingest", SCHEMA, settings, metrics)
-        await rt.open([topics.INGEST_HETONG_ROW_CHANGED, topics.INGEST_PROGRESS_REPORTED])
+        await rt.open(
+            [
+                topics.INGEST_HETONG_ROW_CHANGED,
+                topics.INGEST_PROGRESS_REPORTED,
+                topics.INGEST_WECHAT_CUSTOMER_CAPTURED,
+            ]
+        )
         try:
             tokens = JwtTokens(
                 settings.token_secret.get_secret_value(),

@@ -12,10 +12,13 @@ from fastapi.responses import ORJSONResponse, Response
 
 from common.logs import correlation_id
 from common.web import ApiError
+from ingest.domain.capture import CaptureError
 from ingest.domain.progress import ReportError, parse_report
 from ingest.entrypoints.auth import Caller, rate_limited, require
+from ingest.entrypoints.capture_models import CaptureBody
 from ingest.service_layer.access import InvalidClientError, RateLimitedError, login
 from ingest.service_layer.batches import UploadBatch, upload_batch
+from ingest.service_layer.captures import capture_customer
 from ingest.service_layer.errors import IngestError
 from ingest.service_layer.progress import report_progress
 
@@ -126,4 +129,19 @@ async def put_progress(
         raise ApiError(422, exc.code, str(exc)) from exc
     except IngestError as exc:
         raise _as_api_error(exc) from exc
+    return ORJSONResponse(result)
+
+
+@router.post("/customers/capture")
+async def post_capture(
+    body: CaptureBody, request: Request, caller: Annotated[Caller, Depends(require("customers:write"))]
+) -> Response:
+    """A WeChat-captured customer with its AI-extracted fields; unchanged content emits nothing."""
+    try:
+        capture = body.to_capture()
+    except CaptureError as exc:
+        raise ApiError(422, exc.code, str(exc)) from exc
+    result = await capture_customer(
+        request.app.state.ctx.pool, capture, caller.client_id, correlation_id.get()
+    )
     return ORJSONResponse(result)

@@ -36,6 +36,8 @@ def service_env(service: str) -> dict[str, str]:
     prefix = service.upper().replace("-", "_") + "_"
     env = dict(line.split("=", 1) for line in out.stdout.splitlines() if line.startswith(prefix))
     env[f"{prefix}PORT"] = str(TEST_PORTS[service])
+    if service == "transform":  # tests edit configuration tables and should not wait 30 s for a reload
+        env["TRANSFORM_CONFIG_RELOAD_S"] = "1"
     if service == "erp-connector":  # the test simulator, not a `make up` one
         env["ERP_CONNECTOR_ERP__BASE_URL"] = f"http://127.0.0.1:{TEST_PORTS['erp-simulator']}"
     return env

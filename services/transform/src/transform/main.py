@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 from fastapi import FastAPI
+from prometheus_client import Gauge
 
 from common import topics
 from common.bearer import TokenVerifier
 from common.service import Metrics, ServiceRuntime, base_app
+from transform.adapters.feed import seconds_since_last_change
 from transform.config import Settings
 from transform.entrypoints.http import router
 from transform.entrypoints.kafka import on_hetong_row_changed, on_progress_reported
@@ -27,6 +29,20 @@ class Context:
     settings: Settings
     pool: asyncpg.Pool
     tokens: TokenVerifier
+
+
+def _freshness(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    """rollsync_feed_freshness_seconds: now − when the pending-updates feed last recorded a change."""
+    gauge = Gauge(
+        "rollsync_feed_freshness_seconds",
+        "Seconds since the pending-updates feed last changed",
+        registry=metrics.registry,
+    )
+
+    async def refresh() -> None:
+        gauge.set(await seconds_since_last_change(pool))
+
+    return refresh
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings, rt.pool, TokenVerifier(secret, settings.token_issuer, settings.token_audience)
             )
             await rt.start(app)
+            metrics.on_scrape(_freshness(rt.pool, metrics))
             yield
         finally:
             await rt.close()

@@ -71,3 +71,8 @@ async def position_before(conn: asyncpg.Connection, since: datetime, overlap_s: 
         return before_running
     first = Position(row["first"][0], row["first"][1] - 1)
     return min(first, before_running)
+
+
+async def seconds_since_last_change(pool: asyncpg.Pool) -> float:
+    age = await pool.fetchval("SELECT extract(epoch FROM now() - max(recorded_at)) FROM change_feed")
+    return float(age) if age is not None else 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,6 +10,10 @@ from fastapi.responses import ORJSONResponse, Response
 
 from common.bearer import TokenClaims, TokenVerifier, require_scope
 from common.web import ApiError
+from transform.adapters import queries
+from transform.adapters.queries import ContractFilter
+from transform.domain.normalize import normalize_text
+from transform.entrypoints.present import decode_json_columns, json_response
 from transform.service_layer.pending import BadSinceError, pending_updates
 
 router = APIRouter()
@@ -37,3 +42,34 @@ async def get_pending_updates(
             422, "invalid_since", f"since 须为 ISO-8601 时间或 next_cursor / not a time or cursor: {exc}"
         ) from exc
     return ORJSONResponse(body)
+
+
+@router.get("/contracts")
+async def get_contracts(
+    request: Request,
+    _: SyncRead,
+    party_a: Annotated[str | None, Query(alias="甲方", max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    signed_from: Annotated[date | None, Query()] = None,
+    signed_to: Annotated[date | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    """Contracts for the mini-program, newest change first; filters combine with AND."""
+    f = ContractFilter(party_a, status, signed_from, signed_to, q, limit, offset)
+    total, items = await queries.list_contracts(request.app.state.ctx.pool, f)
+    return json_response({"total": total, "limit": limit, "offset": offset, "contracts": items})
+
+
+@router.get("/contracts/{contract_no}")
+async def get_contract(contract_no: str, request: Request, _: SyncRead) -> Response:
+    lines = await queries.contract_detail(request.app.state.ctx.pool, normalize_text(contract_no) or "")
+    if not lines:
+        raise ApiError(404, "contract_not_found", f"合同 {contract_no} 不存在 / contract not found")
+    return json_response({"合同编号": contract_no, "lines": [decode_json_columns(x) for x in lines]})
+
+
+@router.get("/reports/consistency")
+async def get_consistency(request: Request, _: SyncRead) -> Response:
+    return json_response(await queries.consistency(request.app.state.ctx.pool))

@@ -64,12 +64,15 @@ async def _check_postgres(settings: ServiceSettingsMixin) -> str | None:
 
 async def _check_kafka(settings: ServiceSettingsMixin) -> str | None:
     client = AIOKafkaClient(bootstrap_servers=settings.kafka.bootstrap_servers, request_timeout_ms=5000)
+    quiet = logging.getLogger("aiokafka")
+    level, quiet.level = quiet.level, logging.CRITICAL  # our one line says it; aiokafka's would repeat it
     try:
         await asyncio.wait_for(client.bootstrap(), 10)
     except Exception as exc:  # aiokafka raises several unrelated types here
         return f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc}"
     finally:
         await client.close()
+        quiet.setLevel(level)
     return None
 
 

@@ -13,12 +13,12 @@ from common import topics
 from common.replay import read_all
 from common.settings import KafkaSettings
 from tests.support.api import eventually
-from tests.support.stack import PYTHON, ROOT, ServiceProcess
+from tests.support.stack import KAFKA_BOOTSTRAP, PYTHON, ROOT, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 # The replay tool is a command-line program: the test runs it as one, blocking is intended.
 # ruff: noqa: ASYNC221
-KAFKA = KafkaSettings(bootstrap_servers="127.0.0.1:19092")
+KAFKA = KafkaSettings(bootstrap_servers=KAFKA_BOOTSTRAP)
 DLQ = topics.dlq(topics.INGEST_PROGRESS_REPORTED)
 
 
@@ -50,7 +50,7 @@ async def test_poison_is_dead_lettered_then_replayed(
     assert first["dlq-attempts"] == "1"
     assert [d.value for d in await read_all(KAFKA, DLQ) if d.headers.get("event_id") == event_id] == [poison]
 
-    tool = [PYTHON, "-m", "common.replay", DLQ, "--event-id", event_id]
+    tool = [PYTHON, "-m", "common.replay", DLQ, "--event-id", event_id, "--bootstrap", KAFKA_BOOTSTRAP]
     dry = subprocess.run(tool, capture_output=True, text=True, cwd=ROOT, check=True, timeout=60)
     assert "dry run: 1 dead letter(s) selected" in dry.stdout
     assert len(await _letters(event_id)) == 1  # a dry run sends nothing

@@ -8,13 +8,13 @@ import subprocess
 
 import pytest
 
-from tests.support.stack import PYTHON, ROOT, service_env
+from tests.support.stack import PYTHON, ROOT, TEST_PORTS, service_env
 
 pytestmark = pytest.mark.e2e
 
 
 def _start(overrides: dict[str, str | None]) -> tuple[int, list[str]]:
-    env = {**os.environ, **service_env("ingest"), "INGEST_PORT": "18199"}
+    env = {**os.environ, **service_env("ingest"), "INGEST_PORT": str(TEST_PORTS["ingest"] + 98)}
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

@@ -14,12 +14,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PG_PORT = int(os.environ.get("ROLLSYNC_PG_PORT", "55432"))
+KAFKA_BOOTSTRAP = f"127.0.0.1:{os.environ.get('ROLLSYNC_KAFKA_PORT', '19092')}"
+_BASE = int(
+    os.environ.get("ROLLSYNC_TEST_PORT_BASE", "18100")
+)  # tests' own service ports, apart from `make up`'s
 TEST_PORTS = {
-    "ingest": 18101,
-    "transform": 18102,
-    "rules": 18103,
-    "erp-connector": 18104,
-    "erp-simulator": 18190,
+    "ingest": _BASE + 1,
+    "transform": _BASE + 2,
+    "rules": _BASE + 3,
+    "erp-connector": _BASE + 4,
+    "erp-simulator": _BASE + 90,
 }
 READY_PATHS = {"erp-simulator": "/_sim/state"}
 

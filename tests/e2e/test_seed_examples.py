@@ -90,14 +90,17 @@ async def test_seed_login_batch_progress_and_pending_updates(
     assert progress.status_code == 200, progress.text
 
     async def pending() -> Any:
-        r = await http.get(
-            f"{transform}/sync/pending-updates",
-            params={"since": "2023-09-17T00:00:00Z", "limit": 100},
-            headers=auth,
-        )
-        assert r.status_code == 200, r.text
-        mine = [c for c in r.json()["contracts"] if c["合同编号"] == "HT2023001"]
-        return (mine, r.json()) if mine else None
+        """The seed's request first, then its next_cursor until the feed is drained, as a client pages."""
+        params: dict[str, Any] = {"since": "2023-09-17T00:00:00Z", "limit": 100}
+        mine: list[dict[str, Any]] = []
+        while True:
+            r = await http.get(f"{transform}/sync/pending-updates", params=params, headers=auth)
+            assert r.status_code == 200, r.text
+            page = r.json()
+            mine += [c for c in page["contracts"] if c["合同编号"] == "HT2023001"]
+            if not page["has_more"]:
+                return (mine, page) if mine else None
+            params = {"since": page["next_cursor"], "limit": 100}
 
     mine, page = await eventually(pending)
     entry = mine[-1]

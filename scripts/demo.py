@@ -28,7 +28,7 @@ def stack_env() -> dict[str, str]:
 
 def drain(http: httpx.Client, auth: dict[str, str]) -> list[dict[str, object]]:
     """The seed's request, then next_cursor until has_more is false."""
-    params: dict[str, object] = {"since": "2023-09-17T00:00:00Z", "limit": 100}
+    params: dict[str, str | int] = {"since": "2023-09-17T00:00:00Z", "limit": 100}
     entries: list[dict[str, object]] = []
     while True:
         page = http.get("/sync/pending-updates", headers=auth, params=params).json()

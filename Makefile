@@ -43,6 +43,6 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 
 bench: bootstrap ## benchmarks (not part of `make test`): same-run ratios against raw baselines
 	@scripts/stack.sh infra
-	.venv/bin/python -m bench.run_all
+	ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.run_all
 
 .PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test bench

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from common.outbox import OutboxRow, OutboxStore, add
+from common.outbox import Lane, OutboxRow, OutboxStore, add
 from tests.support.schemas import plumbing_schema
 
 pytestmark = pytest.mark.integration
@@ -70,3 +70,17 @@ async def test_a_stale_claim_token_cannot_mark_rows_another_relay_took() -> None
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 0
         await store.mark_sent(fresh)
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 1
+
+
+async def test_a_priority_lane_claims_only_its_topics_and_the_bulk_lane_the_rest() -> None:
+    async with plumbing_schema() as (schema, pool):
+        rows = [OutboxRow(uuid.uuid4(), topic, "k", b"x") for topic in ("bulk.v1", "fast.v1", "bulk.v1")]
+        async with pool.acquire() as conn, conn.transaction():
+            await add(conn, schema, rows)
+        store, fast = OutboxStore(pool), frozenset({"fast.v1"})
+        priority = await store.claim(10, Lane(fast))
+        bulk = await store.claim(10, Lane(fast, outside=True))
+        assert priority is not None
+        assert [r.topic for r in priority.rows] == ["fast.v1"]
+        assert bulk is not None
+        assert [r.topic for r in bulk.rows] == ["bulk.v1", "bulk.v1"]

@@ -58,6 +58,14 @@ async def add(conn: asyncpg.Connection, schema: str, rows: list[OutboxRow]) -> N
 
 
 @dataclass(frozen=True, slots=True)
+class Lane:
+    """A relay lane: rows of `topics`, or with `outside` every row of any other topic."""
+
+    topics: frozenset[str]
+    outside: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Claimed:
     token: uuid.UUID
     rows: list[OutboxRow]
@@ -70,14 +78,17 @@ class OutboxStore:
         self._pool = pool
         self._lease = lease_s
 
-    async def claim(self, limit: int) -> Claimed | None:
+    async def claim(self, limit: int, lane: Lane | None = None) -> Claimed | None:
+        """Lease up to `limit` unsent rows; with a lane, only its topics (or only the others)."""
         token = uuid.uuid4()
+        topics, outside = (list(lane.topics), lane.outside) if lane else ([], True)
         async with self._pool.acquire() as conn, conn.transaction():
             records = await conn.fetch(
                 """
                 WITH c AS (
                   SELECT id FROM outbox
                   WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+                    AND (topic = any($4::text[])) IS DISTINCT FROM $5
                   ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
                 UPDATE outbox o SET claim_token = $2,
                   claimed_until = now() + make_interval(secs => $3), attempts = o.attempts + 1
@@ -87,6 +98,8 @@ class OutboxStore:
                 limit,
                 token,
                 self._lease,
+                topics,
+                outside,
             )
         if not records:
             return None

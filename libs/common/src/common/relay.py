@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
 
 from common.db import connect
-from common.outbox import Claimed, OutboxRow, OutboxStore, channel
+from common.outbox import Claimed, Lane, OutboxRow, OutboxStore, channel
 
 if TYPE_CHECKING:
     import asyncpg
@@ -36,7 +36,7 @@ def safe_producer(kafka: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=0,  # batches still form while a request is in flight; a lone progress event must not wait
         max_batch_size=512 * 1024,
         max_request_size=2 * 1024 * 1024,
         request_timeout_ms=30_000,
@@ -54,13 +54,20 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval_s: float = 1.0,
         metrics: Metrics | None = None,
+        priority_topics: frozenset[str] = frozenset(),
     ) -> None:
         self._store = OutboxStore(pool)
         self._pg, self._kafka, self._schema = pg, kafka, schema
         self._batch_size, self._poll = batch_size, poll_interval_s
-        self._wake = asyncio.Event()
+        # A lane of its own for latency-sensitive topics, so a bulk import never queues in front of them.
+        self._lanes = (
+            [Lane(priority_topics), Lane(priority_topics, outside=True)]
+            if priority_topics
+            else [Lane(frozenset(), outside=True)]
+        )
+        self._wakes = [asyncio.Event() for _ in self._lanes]
         self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
         self._metrics = metrics
         self.published = 0
@@ -72,13 +79,16 @@ class OutboxRelay:
     async def start(self) -> None:
         self._producer = await self._new_producer()
         await self._listen()
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
+        self._tasks = [
+            asyncio.create_task(self._run(lane, wake), name=f"outbox-relay-{self._schema}-{i}")
+            for i, (lane, wake) in enumerate(zip(self._lanes, self._wakes, strict=True))
+        ]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         if self._listener:
             with contextlib.suppress(Exception):
                 await self._listener.close()
@@ -99,21 +109,25 @@ class OutboxRelay:
         # A dedicated connection outside the pool: notifications need a live session.
         try:
             self._listener = await connect(self._pg, self._schema)
-            await self._listener.add_listener(channel(self._schema), lambda *_: self._wake.set())
+            await self._listener.add_listener(channel(self._schema), lambda *_: self._wake_all())
         except Exception as exc:  # polling still covers us
             log.warning("outbox relay: LISTEN unavailable, polling only: %s", exc)
             self._listener = None
 
-    async def _run(self) -> None:
+    def _wake_all(self) -> None:
+        for wake in self._wakes:
+            wake.set()
+
+    async def _run(self, lane: Lane, wake: asyncio.Event) -> None:
         backoff = 0.1
         while True:
             try:
-                while await self.drain_once():
+                while await self.drain_once(lane):
                     pass
                 backoff = 0.1
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                self._wake.clear()
+                    await asyncio.wait_for(wake.wait(), self._poll)
+                wake.clear()
                 if self._listener is None or self._listener.is_closed():
                     await self._listen()
             except asyncio.CancelledError:
@@ -123,9 +137,9 @@ class OutboxRelay:
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, 10.0)
 
-    async def drain_once(self) -> bool:
+    async def drain_once(self, lane: Lane | None = None) -> bool:
         """Publish one claimed batch. Returns whether there was anything to publish."""
-        claimed = await self._store.claim(self._batch_size)
+        claimed = await self._store.claim(self._batch_size, lane)
         if claimed is None:
             return False
         try:

@@ -35,11 +35,16 @@ class ServiceRuntime:
         assert self._pool is not None, "runtime not opened"
         return self._pool
 
-    async def open(self, topics: list[str]) -> None:
+    async def open(self, topics: list[str], priority_topics: frozenset[str] = frozenset()) -> None:
         await ensure_topics(self.settings.kafka, topics)
         self._pool = await create_pool(self.settings.postgres, self.schema)
         self._relay = OutboxRelay(
-            self._pool, self.settings.postgres, self.settings.kafka, self.schema, metrics=self.metrics
+            self._pool,
+            self.settings.postgres,
+            self.settings.kafka,
+            self.schema,
+            metrics=self.metrics,
+            priority_topics=priority_topics,
         )
 
     def subscribe(self, topic: str, group: str, apply: ApplyBatch, *, max_records: int = 500) -> None:

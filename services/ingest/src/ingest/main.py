@@ -32,13 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = ServiceRuntime("ingest", SCHEMA, settings, metrics)
-        await rt.open(
-            [
-                topics.INGEST_HETONG_ROW_CHANGED,
-                topics.INGEST_PROGRESS_REPORTED,
-                topics.INGEST_WECHAT_CUSTOMER_CAPTURED,
-            ]
-        )
+        produced = [
+            topics.INGEST_HETONG_ROW_CHANGED,
+            topics.INGEST_PROGRESS_REPORTED,
+            topics.INGEST_WECHAT_CUSTOMER_CAPTURED,
+        ]
+        # Progress gets its own relay lane: a history import never queues in front of a worker's report.
+        await rt.open(produced, priority_topics=frozenset({topics.INGEST_PROGRESS_REPORTED}))
         try:
             tokens = JwtTokens(
                 settings.token_secret.get_secret_value(),

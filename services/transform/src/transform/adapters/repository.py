@@ -110,10 +110,19 @@ def _iso(value: object) -> date | None:
     return value if isinstance(value, date) else None
 
 
+async def _bulk(conn: asyncpg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """One statement per batch: rows travel as column arrays and are unnested server-side."""
+    if rows:
+        await conn.execute(sql, *(list(column) for column in zip(*rows, strict=True)))
+
+
 async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
-    await conn.executemany(
-        """INSERT INTO hetong_original AS h (contract_no, product_id, version, row, content_hash, source, client_id, received_at)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)
+    await _bulk(
+        conn,
+        """INSERT INTO hetong_original AS h (contract_no, product_id, version, row, content_hash, source, client_id,
+             received_at)
+           SELECT c, p, v, r::jsonb, h, s, cl, at FROM unnest($1::text[], $2::text[], $3::int[], $4::text[],
+             $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS t(c, p, v, r, h, s, cl, at)
            ON CONFLICT (contract_no, product_id) DO UPDATE SET version = excluded.version, row = excluded.row,
              content_hash = excluded.content_hash, source = excluded.source, client_id = excluded.client_id,
              received_at = excluded.received_at, applied_at = now()""",
@@ -131,10 +140,13 @@ async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
             for w in writes
         ],
     )
-    await conn.executemany(
-        """INSERT INTO contracts AS c (contract_no, product_id, version, party_a, party_b, product_name, contract_status,
-             fields, extra_columns, issues, unknown_statuses, signed_date)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb, $12)
+    await _bulk(
+        conn,
+        """INSERT INTO contracts AS c (contract_no, product_id, version, party_a, party_b, product_name,
+             contract_status, fields, extra_columns, issues, unknown_statuses, signed_date)
+           SELECT c, p, v, a, b, n, st, f::jsonb, x::jsonb, i::jsonb, u::jsonb, d
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+             $8::text[], $9::text[], $10::text[], $11::text[], $12::date[]) AS t(c, p, v, a, b, n, st, f, x, i, u, d)
            ON CONFLICT (contract_no, product_id) DO UPDATE SET version = excluded.version, party_a = excluded.party_a,
              party_b = excluded.party_b, product_name = excluded.product_name,
              contract_status = excluded.contract_status, fields = excluded.fields,
@@ -152,10 +164,10 @@ def _contract_args(w: LineWrite) -> tuple[Any, ...]:
         w.event.contract_no,
         w.event.product_id,
         w.event.version,
-        f.get("party_a"),
-        f.get("party_b"),
-        f.get("product_name"),
-        f.get("contract_status"),
+        _text(f.get("party_a")),
+        _text(f.get("party_b")),
+        _text(f.get("product_name")),
+        _text(f.get("contract_status")),
         _json(f),
         _json(std.unknown_columns),
         _json(issues),
@@ -164,10 +176,17 @@ def _contract_args(w: LineWrite) -> tuple[Any, ...]:
     )
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 async def _save_products(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
-    await conn.executemany(
+    await _bulk(
+        conn,
         """INSERT INTO products AS p (contract_no, product_id, product_type, product_name, progress_percentage,
-             current_process, finished) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             current_process, finished)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[],
+             $7::boolean[])
            ON CONFLICT (contract_no, product_id) DO UPDATE SET product_type = excluded.product_type,
              product_name = excluded.product_name, progress_percentage = excluded.progress_percentage,
              current_process = excluded.current_process, finished = excluded.finished, updated_at = now()""",
@@ -176,7 +195,7 @@ async def _save_products(conn: asyncpg.Connection, writes: list[LineWrite]) -> N
                 w.event.contract_no,
                 w.event.product_id,
                 w.product_type,
-                w.std.fields.get("product_name"),
+                _text(w.std.fields.get("product_name")),
                 w.progress.percentage,
                 w.progress.current_process,
                 w.progress.finished,
@@ -190,9 +209,12 @@ async def _save_products(conn: asyncpg.Connection, writes: list[LineWrite]) -> N
 
 
 async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessState]]) -> None:
-    await conn.executemany(
+    await _bulk(
+        conn,
         """INSERT INTO product_processes AS pp (contract_no, product_id, process, seq, uploaded_status, uploaded_at,
-             reported_status, reported_at, reported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             reported_status, reported_at, reported_by)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
+             $7::text[], $8::timestamptz[], $9::text[])
            ON CONFLICT (contract_no, product_id, process) DO UPDATE SET seq = excluded.seq,
              uploaded_status = excluded.uploaded_status, uploaded_at = excluded.uploaded_at,
              reported_status = excluded.reported_status, reported_at = excluded.reported_at,

@@ -42,7 +42,7 @@ def newest_per_line(changes: Iterable[LineChange]) -> dict[Key, LineChange]:
     return latest
 
 
-def _line(
+def line_write(
     change: LineChange, prior: dict[str, ProcessState], reports: list[Report], config: Configuration
 ) -> repo.LineWrite:
     e = change.event
@@ -67,7 +67,7 @@ async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], confi
         return
     prior = await repo.process_states(conn, [c.key for c in fresh])
     reports = await repo.reports_for(conn, {c.key[0] for c in fresh})
-    writes = [_line(c, prior.get(c.key, {}), reports.get(c.key[0], []), config) for c in fresh]
+    writes = [line_write(c, prior.get(c.key, {}), reports.get(c.key[0], []), config) for c in fresh]
     await repo.save_lines(conn, writes)
     await outbox.add(conn, SCHEMA, [_standardized(c, w) for c, w in zip(fresh, writes, strict=True)])
 

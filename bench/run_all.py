@@ -1,0 +1,124 @@
+"""`make bench`: absolute figures and same-run ratios against raw aiokafka/asyncpg baselines (BENCHMARKS.md).
+
+    BENCH_ROWS=50000 (default; CI mode: 10000)   BENCH_PROGRESS=200 updates at BENCH_RATE=20/s
+Not part of `make test`: nothing here asserts on speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import os
+import sys
+import uuid
+
+import httpx
+import orjson
+
+from bench.cases import import_e2e, progress_latency
+from bench.common import OUT, Ratio, Report, admin, environment
+from tests.support.generate import contract_rows
+from tests.support.stack import ServiceProcess
+
+ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
+PROGRESS = int(os.environ.get("BENCH_PROGRESS", "200"))
+RATE = float(os.environ.get("BENCH_RATE", "20"))
+
+
+async def _latency(report: Report, services: dict[str, ServiceProcess], prefix: str, token: str) -> None:
+    conn = await admin()
+    contracts = [
+        r[0]
+        for r in await conn.fetch(
+            "SELECT DISTINCT contract_no FROM ingest.contract_lines WHERE contract_no LIKE $1 LIMIT 100",
+            prefix + "%",
+        )
+    ]
+    await conn.close()
+    url = services["ingest"].url
+    async with httpx.AsyncClient(timeout=60) as http:
+        raw = await progress_latency.raw_chain(http, f"{url}/healthz", PROGRESS, RATE)
+        idle = await progress_latency.ours(http, url, token, contracts, PROGRESS, RATE)
+        rows = contract_rows(ROWS // 2, seed=9, prefix=f"BL{uuid.uuid4().hex[:6]}-")
+        background = asyncio.create_task(import_e2e.http_import(http, url, token, rows))
+        await asyncio.sleep(1)
+        busy = await progress_latency.ours(http, url, token, contracts, PROGRESS, RATE)
+        await background
+    report.figures["progress_latency"] = {
+        "raw_chain": raw,
+        "idle": idle,
+        "during_import": busy,
+        "rate_per_s": RATE,
+    }
+    report.ratios.append(
+        Ratio(
+            "G7",
+            "progress p99 idle ÷ raw chain p99",
+            idle["p99_ms"],
+            raw["p99_ms"],
+            "ms",
+            2.0,
+            3.0,
+            higher_is_better=False,
+        )
+    )
+    report.ratios.append(
+        Ratio(
+            "G7-import",
+            "progress p99 during an import ÷ raw chain p99 (idle)",
+            busy["p99_ms"],
+            raw["p99_ms"],
+            "ms",
+            3.0,
+            5.0,
+            higher_is_better=False,
+        )
+    )
+
+
+async def _erp(report: Report) -> None:
+    """The ERP push/pull case lives with the connector's work; run it when it is there."""
+    if importlib.util.find_spec("bench.cases.erp_sync") is None:
+        report.figures["erp_sync"] = "not run: bench/cases/erp_sync.py is missing"
+        return
+    from bench.cases import erp_sync
+
+    report.figures["erp_sync"] = await erp_sync.run()  # type: ignore[attr-defined]
+
+
+def _print(report: Report) -> None:
+    out = sys.stdout.write
+    out(f"\n{'id':<10} {'ratio':>7}  {'target':>7} {'floor':>6}  verdict        ours / baseline\n")
+    for r in report.ratios:
+        out(
+            f"{r.gid:<10} {r.value:7.2f}  {r.target:7.2f} {r.floor:6.2f}  {r.verdict:<13}  "
+            f"{r.ours:,.1f} / {r.baseline:,.1f} {r.unit}   {r.what}\n"
+        )
+    out("\nfigures: " + orjson.dumps(report.figures, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+async def main() -> None:
+    report = Report(figures={"environment": environment()})
+    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform")}
+    try:
+        payloads, prefix, token = await import_e2e.run(ROWS, report, services)
+        await import_e2e.materialise(payloads, report)
+        await _latency(report, services, prefix, token)
+        await _erp(report)
+    finally:
+        for proc in services.values():
+            proc.stop()
+    _print(report)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"report-{report.figures['environment']['at'].replace(':', '')}.json"
+    body = {
+        "ratios": [{**dataclasses.asdict(r), "ratio": r.value, "verdict": r.verdict} for r in report.ratios],
+        "figures": report.figures,
+    }
+    path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    sys.stdout.write(f"report written to {path.relative_to(OUT.parent.parent)}\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -67,7 +68,11 @@ async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], confi
         return
     prior = await repo.process_states(conn, [c.key for c in fresh])
     reports = await repo.reports_for(conn, {c.key[0] for c in fresh})
-    writes = [line_write(c, prior.get(c.key, {}), reports.get(c.key[0], []), config) for c in fresh]
+    writes = []
+    for n, c in enumerate(fresh, 1):
+        writes.append(line_write(c, prior.get(c.key, {}), reports.get(c.key[0], []), config))
+        if n % 50 == 0:
+            await asyncio.sleep(0)  # standardising is CPU work: let the progress consumer in between
     await repo.save_lines(conn, writes)
     await outbox.add(conn, SCHEMA, [_standardized(c, w) for c, w in zip(fresh, writes, strict=True)])
 

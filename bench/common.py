@@ -35,9 +35,10 @@ class Ratio:
 
     @property
     def verdict(self) -> str:
-        v = self.value
-        good = (lambda a, b: a >= b) if self.higher_is_better else (lambda a, b: a <= b)
-        return "ok" if good(v, self.target) else "below target" if good(v, self.floor) else "BELOW FLOOR"
+        def good(limit: float) -> bool:
+            return self.value >= limit if self.higher_is_better else self.value <= limit
+
+        return "ok" if good(self.target) else "below target" if good(self.floor) else "BELOW FLOOR"
 
 
 @dataclass

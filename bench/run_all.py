@@ -82,9 +82,8 @@ async def _erp(report: Report) -> None:
     if importlib.util.find_spec("bench.cases.erp_sync") is None:
         report.figures["erp_sync"] = "not run: bench/cases/erp_sync.py is missing"
         return
-    from bench.cases import erp_sync
-
-    report.figures["erp_sync"] = await erp_sync.run()  # type: ignore[attr-defined]
+    erp_sync = importlib.import_module("bench.cases.erp_sync")
+    report.figures["erp_sync"] = await erp_sync.run()
 
 
 def _print(report: Report) -> None:

@@ -32,7 +32,8 @@ async def ctx(
 
 async def _put(ctx: dict[str, Any], body: dict[str, Any], contract: str | None = None) -> httpx.Response:
     url = f"{ctx['url']}/sync/contracts/{contract or ctx['contract']}/progress"
-    return await ctx["http"].put(url, json=body, headers=ctx["auth"])
+    response: httpx.Response = await ctx["http"].put(url, json=body, headers=ctx["auth"])
+    return response
 
 
 async def test_unknown_contract_is_404(ctx: dict[str, Any]) -> None:
@@ -90,7 +91,7 @@ async def test_tokens_are_checked_as_rfc_6750_says(ctx: dict[str, Any], admin: a
     bad = await http.post(url, json={"contracts": []}, headers=bearer(forged))
     assert (bad.status_code, bad.json()["code"]) == (401, "invalid_token")
     assert 'error="invalid_token"' in bad.headers["www-authenticate"]
-    none_alg = jwt.encode({"client_id": "x", "scope": "admin"}, None, algorithm="none")  # type: ignore[arg-type]
+    none_alg = jwt.encode({"client_id": "x", "scope": "admin"}, None, algorithm="none")
     assert (await http.post(url, json={"contracts": []}, headers=bearer(none_alg))).status_code == 401
     reader = await login(http, ctx["url"], *await create_client(admin, ["sync:read"]))
     denied = await http.post(url, json={"contracts": []}, headers=bearer(reader))

@@ -104,7 +104,7 @@ async def test_bad_rows_are_rejected_one_by_one_and_good_rows_stored(ctx: dict[s
     stored = await ctx["admin"].fetchval(
         "SELECT row->>'备注' FROM ingest.contract_lines WHERE contract_no = $1 AND product_id = 'P1'", c
     )
-    assert stored == rows[0]["备注"]
+    assert stored == rows[0]["备注"]  # type: ignore[index]
 
 
 async def test_too_many_rows_and_oversized_bodies_are_refused_without_a_write(ctx: dict[str, Any]) -> None:

@@ -17,14 +17,20 @@ class PermanentError(Exception):
 
 
 class Record(Protocol):
-    """The parts of an aiokafka ConsumerRecord we use."""
+    """The parts of an aiokafka ConsumerRecord we use (read-only)."""
 
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Any
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)

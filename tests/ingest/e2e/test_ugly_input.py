@@ -212,3 +212,19 @@ async def test_concurrent_requests_with_one_key_apply_once(ctx: dict[str, Any]) 
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
     assert await ctx["admin"].fetchval("SELECT count(*) FROM ingest.outbox WHERE key LIKE $1", c + "/%") == 1
+
+
+async def test_a_chunked_oversized_upload_is_cut_off_with_413(ctx: dict[str, Any]) -> None:
+    async def chunks() -> Any:
+        yield b'{"contracts": [{"x": "'
+        for _ in range(10):
+            yield b"a" * (1024 * 1024)  # no Content-Length: the limit must count bytes as they arrive
+        yield b'"}]}'
+
+    r = await ctx["http"].post(
+        f"{ctx['url']}/sync/contracts/batch",
+        content=chunks(),
+        headers={**ctx["auth"], "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"

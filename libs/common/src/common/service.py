@@ -12,7 +12,7 @@ from common.health import health_router, postgres_check
 from common.kafka import create_broker, ensure_topics, subscribe_inbox
 from common.metrics import Metrics
 from common.relay import OutboxRelay
-from common.web import install_error_handlers, install_request_middleware
+from common.web import BodyLimit, RequestContext, install_error_handlers
 
 if TYPE_CHECKING:
     import asyncpg
@@ -80,7 +80,8 @@ def base_app(
 ) -> FastAPI:
     app = FastAPI(title=f"rollsync {name}", version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
     install_error_handlers(app)
-    install_request_middleware(app, metrics, max_body_bytes)
+    app.add_middleware(RequestContext, metrics=metrics)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # outermost of ours: counts bytes as they arrive
     return app
 
 

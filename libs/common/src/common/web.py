@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +16,7 @@ from common.logs import correlation_id
 
 if TYPE_CHECKING:
     from starlette.responses import Response
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from common.metrics import Metrics
 
@@ -54,6 +54,9 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> Response:
@@ -72,7 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = _CODES.get(exc.status_code, "http_error")
         return ORJSONResponse(
             error_body(code, str(exc.detail)), exc.status_code, getattr(exc, "headers", None)
         )
@@ -83,31 +86,68 @@ def install_error_handlers(app: FastAPI) -> None:
         return ORJSONResponse(error_body("internal_error", "服务器内部错误 / internal error"), 500)
 
 
-def install_request_middleware(app: FastAPI, metrics: Metrics, max_body_bytes: int) -> None:
-    """Correlation id, body-size limit before reading the body, and per-route metrics."""
+class RequestContext:
+    """Correlation id and per-route metrics, as plain ASGI (no task group around the request body)."""
 
-    @app.middleware("http")
-    async def _around(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or str(uuid.uuid4())
-        token = correlation_id.set(rid[:100])
-        started = time.perf_counter()
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100] or str(uuid.uuid4())
+        token = correlation_id.set(rid)
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())],
+                }
+            await send(message)
+
         try:
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > max_body_bytes:
-                response: Response = ORJSONResponse(
-                    error_body(
-                        "payload_too_large",
-                        f"请求体超过 {max_body_bytes} 字节 / body exceeds {max_body_bytes} bytes",
-                    ),
-                    413,
-                )
-            else:
-                response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.http_requests.labels(path, request.method, str(response.status_code)).inc()
-        metrics.http_seconds.labels(path, request.method).observe(time.perf_counter() - started)
-        response.headers["x-request-id"] = rid[:100]
-        return response
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.http_requests.labels(path, scope["method"], str(status)).inc()
+            self.metrics.http_seconds.labels(path, scope["method"]).observe(time.perf_counter() - started)
+
+
+class BodyTooLargeError(StarletteHTTPException):
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"请求体超过 {max_bytes} 字节 / body exceeds {max_bytes} bytes")
+
+
+class BodyLimit:
+    """Refuse bodies over `max_bytes` as they arrive (chunked uploads too), with our JSON 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            exc = BodyTooLargeError(self.max_bytes)
+            body = error_body("payload_too_large", str(exc.detail))
+            await ORJSONResponse(body, 413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLargeError(self.max_bytes)  # answered by the HTTPException handler
+            return message
+
+        await self.app(scope, counting_receive, send)

@@ -174,3 +174,30 @@ async def test_a_new_process_is_a_row_of_data_not_a_code_change(
         assert detail["current_process"] == "新工序Y"
     finally:
         await admin.execute("DELETE FROM transform.process_routes WHERE process = '新工序Y'")
+
+
+def test_consistency_report_from_the_command_line() -> None:
+    import json
+    import os
+    import subprocess
+
+    from tests.support.stack import PYTHON, ROOT, service_env
+
+    env = {**os.environ, **service_env("transform")}
+    done = subprocess.run(
+        [PYTHON, "-m", "transform.entrypoints.cli", "consistency", "--sample", "5"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert set(report) == {
+        "raw_missing_from_standard",
+        "products_without_progress",
+        "counts",
+        "lines_by_contract_status",
+    }
+    assert report["counts"]["raw_lines"] >= report["counts"]["contracts"] > 0

@@ -39,6 +39,7 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 	@scripts/stack.sh stop-services
 	$(MAKE) --no-print-directory lint typecheck
 	@scripts/stack.sh infra
+	@scripts/ops_tools.sh
 	$(PYTEST) -p no:cacheprovider
 
 bench: bootstrap ## benchmarks (not part of `make test`): same-run ratios against raw baselines

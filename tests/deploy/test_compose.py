@@ -1,0 +1,195 @@
+"""docker-compose.yml: valid for Compose, started in the right order, secrets only from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from erp_simulator.settings import SimulatorSettings
+from tests.deploy.tooling import (
+    ROOT,
+    SECRET_NAME,
+    SERVICES,
+    STRONG_SECRET,
+    run,
+    settings_problems,
+    tool,
+    yaml_docs,
+)
+
+COMPOSE = ROOT / "docker-compose.yml"
+# The variables a user must set (every ${VAR:?...} in the file); nothing else is needed to start the stack.
+SECRETS = (
+    "POSTGRES_ADMIN_PASSWORD",
+    "PG_INGEST",
+    "PG_TRANSFORM",
+    "PG_RULES",
+    "PG_ERP",
+    "TOKEN_SECRET",
+    "ERP_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+)
+MIGRATE = {"ingest": "migrate-ingest", "transform": "migrate-transform", "rules": "migrate-rules"}
+MIGRATE["erp-connector"] = "migrate-erp"
+INFRA = ("kafka", "postgres", "edge", "prometheus", "grafana")
+
+
+def _env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SECRETS and k != "ROLLSYNC_ENV"}
+    env.update({name: f"{STRONG_SECRET}-{name.lower()}" for name in SECRETS})
+    env.update(overrides)
+    return env
+
+
+def _project(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The file as compose-go (the library of `docker compose config`) loads, validates and normalises it."""
+    out = run([tool("rollsync-yamltool"), "compose", str(COMPOSE)], env=env or _env())
+    project: dict[str, Any] = json.loads(out)
+    return project
+
+
+def _compose_plugin() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    probe = subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30, check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _compose_plugin(), reason="no Docker Compose plugin here; compose-go checks the file")
+def test_docker_compose_config_accepts_the_file() -> None:
+    run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], env=_env())
+
+
+def test_compose_go_loads_and_validates_the_file() -> None:
+    services = _project()["services"]
+    expected = {*SERVICES, *MIGRATE.values(), "erp-simulator", *INFRA}
+    assert set(services) == expected
+
+
+def test_every_secret_is_required_from_the_environment() -> None:
+    for name in SECRETS:
+        env = _env()
+        del env[name]
+        result = subprocess.run(
+            [tool("rollsync-yamltool"), "compose", str(COMPOSE)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode != 0, f"compose starts without {name}"
+        assert f"required variable {name} is missing" in result.stderr
+
+
+def test_no_secret_value_is_written_in_the_file() -> None:
+    [raw] = yaml_docs(COMPOSE)
+    reference = re.compile(r"^\$\{[A-Z0-9_]+:\?[^}]*\}$")
+    leaks = []
+    for name, service in raw["services"].items():
+        environment = service.get("environment") or {}
+        assert isinstance(environment, dict), f"{name}: environment must be a mapping"
+        for key, value in environment.items():
+            if SECRET_NAME.search(key) and not reference.match(str(value)):
+                leaks.append(f"{name}: {key}={value}")
+    for key, value in raw["x-migrate-env"].items():
+        if SECRET_NAME.search(key) and not reference.match(str(value)):
+            leaks.append(f"x-migrate-env: {key}={value}")
+    assert not leaks, "secrets must come from ${VAR:?}: " + ", ".join(leaks)
+
+
+def test_every_image_is_built_here_or_pinned_to_a_version() -> None:
+    for name, service in _project()["services"].items():
+        image = service.get("image", "")
+        if name in INFRA:
+            assert "build" not in service
+            assert re.search(r":v?\d[\w.-]*$", image), f"{name}: pin {image!r} to a version"
+        else:
+            dockerfile = service["build"]["dockerfile"]
+            assert service["build"]["context"] == str(ROOT), f"{name}: build context must be the repo root"
+            assert (ROOT / dockerfile).is_file(), f"{name}: {dockerfile} missing"
+            assert image.startswith("rollsync/"), name
+
+
+def test_long_running_services_have_health_checks_and_one_shots_do_not_restart() -> None:
+    for name, service in _project()["services"].items():
+        if name.startswith("migrate-"):
+            assert service.get("restart") == "no", name
+            continue
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        assert service.get("restart") == "unless-stopped", name
+
+
+def _deps(service: dict[str, Any]) -> dict[str, str]:
+    return {name: dep["condition"] for name, dep in (service.get("depends_on") or {}).items()}
+
+
+def test_start_order_infra_then_migrations_then_services_then_edge() -> None:
+    services = _project()["services"]
+    for svc, migrate in MIGRATE.items():
+        assert _deps(services[migrate]) == {"postgres": "service_healthy"}, migrate
+        assert "--dir /app/migrations" in " ".join(services[migrate]["command"])
+        deps = _deps(services[svc])
+        assert deps[migrate] == "service_completed_successfully", svc
+        assert deps["kafka"] == deps["postgres"] == "service_healthy", svc
+    assert _deps(services["erp-connector"])["erp-simulator"] == "service_healthy"
+    assert _deps(services["edge"]) == dict.fromkeys(SERVICES, "service_healthy")
+    assert _deps(services["grafana"]) == {"prometheus": "service_healthy"}
+
+
+def test_each_service_gets_every_setting_it_requires() -> None:
+    services = _project()["services"]
+    problems = []
+    for svc in SERVICES:
+        env = {k: v for k, v in services[svc]["environment"].items() if v is not None}
+        problems += settings_problems(svc, env)
+        prefix = SERVICES[svc][1]
+        assert env[f"{prefix}POSTGRES__HOST"] == "postgres"
+        assert env[f"{prefix}KAFKA__BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert env[f"{prefix}POSTGRES__USER"] == SERVICES[svc][5]
+    assert not problems, "\n".join(problems)
+
+
+def test_migrations_and_services_share_one_password_per_schema() -> None:
+    services = _project()["services"]
+    for svc, migrate in MIGRATE.items():
+        schema = SERVICES[svc][5]
+        password = services[svc]["environment"][f"{SERVICES[svc][1]}POSTGRES__PASSWORD"]
+        assert services[migrate]["environment"][f"PG_{schema.upper()}"] == password, svc
+        assert f"--schema {schema} --password-env PG_{schema.upper()}" in " ".join(
+            services[migrate]["command"]
+        )
+
+
+def test_the_simulator_and_connector_share_the_erp_login() -> None:
+    services = _project()["services"]
+    sim, conn = services["erp-simulator"]["environment"], services["erp-connector"]["environment"]
+    assert conn["ERP_CONNECTOR_ERP__BASE_URL"] == "http://erp-simulator:8190"
+    assert sim["ERP_SIMULATOR_USER"] == conn["ERP_CONNECTOR_ERP__USERNAME"]
+    assert sim["ERP_SIMULATOR_PASSWORD"] == conn["ERP_CONNECTOR_ERP__PASSWORD"]
+    with_env: dict[str, str] = {k: v for k, v in sim.items() if v is not None}
+    with mock.patch.dict(os.environ, with_env, clear=True):
+        settings = SimulatorSettings()
+    assert settings.host == "0.0.0.0"  # noqa: S104
+    assert settings.password.get_secret_value() != "dev-password"
+
+
+def test_mounted_config_files_exist() -> None:
+    for name, service in _project()["services"].items():
+        for volume in service.get("volumes") or []:
+            if volume["type"] == "bind":
+                assert os.path.exists(volume["source"]), f"{name} mounts missing {volume['source']}"
+
+
+def test_kafka_is_kraft_without_topic_auto_creation() -> None:
+    env = _project()["services"]["kafka"]["environment"]
+    assert _project()["services"]["kafka"]["image"].startswith("apache/kafka:")
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"

@@ -43,16 +43,23 @@ async def get_client(conn: asyncpg.Connection | asyncpg.Pool, client_id: str) ->
     )
 
 
-async def hit(pool: asyncpg.Pool, bucket: str, window_start: datetime) -> int:
-    """Count one request in a fixed window; returns the count including this one."""
-    return int(
-        await pool.fetchval(
-            "INSERT INTO rate_counters (bucket, window_start, hits) VALUES ($1, $2, 1)"
-            " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits",
-            bucket,
-            window_start,
+async def hit(pool: asyncpg.Pool, windows: list[tuple[str, datetime]]) -> list[int]:
+    """Count one request in each fixed window; returns the counts including this one.
+
+    Counters are not business data: a crash may lose the last increments, so the commit need not wait
+    for the WAL flush.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL synchronous_commit TO off")
+        rows = await conn.fetch(
+            "INSERT INTO rate_counters AS r (bucket, window_start, hits)"
+            " SELECT b, w, 1 FROM unnest($1::text[], $2::timestamptz[]) AS t(b, w)"
+            " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING bucket, hits",
+            [b for b, _ in windows],
+            [w for _, w in windows],
         )
-    )
+    hits = {r["bucket"]: int(r["hits"]) for r in rows}
+    return [hits[b] for b, _ in windows]
 
 
 async def lock_idempotency_key(conn: asyncpg.Connection, client_id: str, key: str) -> None:

@@ -34,10 +34,14 @@ def _window(now: datetime, seconds: int) -> tuple[datetime, int]:
 
 async def check_rate(pool: asyncpg.Pool, bucket: str, per_minute: int, per_day: int) -> None:
     now = datetime.now(UTC)
-    for seconds, limit, name in ((60, per_minute, "minute"), (86400, per_day, "day")):
-        start, retry_after = _window(now, seconds)
-        if await repo.hit(pool, f"{bucket}:{name}", start) > limit:
-            raise RateLimitedError(retry_after, name)
+    windows = [
+        (f"{bucket}:{name}", *_window(now, seconds), limit)
+        for seconds, limit, name in ((60, per_minute, "minute"), (86400, per_day, "day"))
+    ]
+    counts = await repo.hit(pool, [(b, start) for b, start, _, _ in windows])
+    for (name, _, retry_after, limit), count in zip(windows, counts, strict=True):
+        if count > limit:
+            raise RateLimitedError(retry_after, name.rsplit(":", 1)[1])
 
 
 async def login(

@@ -34,7 +34,7 @@ class FieldSpec:
     priority: int = 0  # order of change records (seed: phone 10 … nickname 1)
 
 
-T, I, B, J = Kind.TEXT, Kind.INT, Kind.BOOL, Kind.JSON
+T, N, B, J = Kind.TEXT, Kind.INT, Kind.BOOL, Kind.JSON
 ERP, CORE, LOCAL, LATEST = (
     Strategy.ERP_ALWAYS,
     Strategy.ERP_UNLESS_VERIFIED,
@@ -45,7 +45,7 @@ ERP, CORE, LOCAL, LATEST = (
 CATALOG: Mapping[str, FieldSpec] = {
     s.name: s
     for s in (
-        FieldSpec("erp_customer_id", I, ERP, "erp_id"),
+        FieldSpec("erp_customer_id", N, ERP, "erp_id"),
         FieldSpec("erp_customer_code", T, ERP, "code", priority=4),
         FieldSpec("phone", T, CORE, "mobile", "mobile", 10),
         FieldSpec("company_name", T, CORE, "name", "name", 9),
@@ -58,14 +58,14 @@ CATALOG: Mapping[str, FieldSpec] = {
         FieldSpec("wechat_id", T, LOCAL, "wechat", "weixinAcc", 3),
         FieldSpec("wechat_nickname", T, LOCAL, priority=1),
         FieldSpec("wechat_avatar", T, LOCAL),
-        FieldSpec("intent_score", I, LOCAL),
-        FieldSpec("message_count", I, LOCAL),
+        FieldSpec("intent_score", N, LOCAL),
+        FieldSpec("message_count", N, LOCAL),
         FieldSpec("wechat_remark", T, LATEST),
         FieldSpec("erp_customer_category", T, LATEST, "category"),
         FieldSpec("erp_follow_level", T, LATEST, "follow_level"),
         FieldSpec("intent_level", T, LATEST),
         FieldSpec("intent_signals", J, LATEST),
-        FieldSpec("conversation_days", I, LATEST),
+        FieldSpec("conversation_days", N, LATEST),
         FieldSpec("first_contact_time", T, LATEST),
         FieldSpec("last_contact_time", T, LATEST),
         FieldSpec("last_message_content", T, LATEST),
@@ -80,6 +80,7 @@ CATALOG: Mapping[str, FieldSpec] = {
         FieldSpec("marked_as_invalid", B, LATEST),
     )
 }
+MAX_COUNT = 2**31 - 1
 ERP_FIELDS = tuple(s.name for s in CATALOG.values() if s.erp_name)
 DEFAULT_POLICY: Mapping[str, Strategy] = {s.name: s.strategy for s in CATALOG.values()}
 
@@ -93,7 +94,11 @@ def clean(field: str, value: object, auto_fix: bool = True) -> Any:
         return None
     if spec.kind is Kind.INT:
         number = to_int(value)
-        return None if number is None else max(0, min(number, 100)) if field == "intent_score" else number
+        if number is None:
+            return None
+        if field == "erp_customer_id":
+            return number if 0 < number < 2**63 else None
+        return max(0, min(number, 100 if field == "intent_score" else MAX_COUNT))
     if spec.kind is Kind.BOOL:
         return to_bool(value)
     return plain(value) if value not in ({}, []) else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 # The seed's change detector treats these as "no value"; so do we, whatever the source.
@@ -24,7 +26,7 @@ def is_empty(value: object) -> bool:
 
 def normalize_phone(value: str) -> str:
     """Full-width digits, spaces, dashes and a +86/0086 prefix are noise: '+86 138-0013 8000' → '13800138000'."""
-    digits = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", value))
+    digits = _settled(lambda v: _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", v)), value)
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
             return digits[len(prefix) :]
@@ -42,14 +44,27 @@ def is_email(value: str) -> bool:
     return _EMAIL.fullmatch(value) is not None
 
 
+def _settled(step: Callable[[str], str], value: str) -> str:
+    """Apply `step` until nothing changes: NFKC after removing a space can compose characters anew."""
+    for _ in range(4):
+        nxt = step(value)
+        if nxt == value:
+            break
+        value = nxt
+    return value
+
+
+def _tidy(value: str) -> str:
+    return unicodedata.normalize("NFKC", " ".join(unicodedata.normalize("NFKC", value).split()))
+
+
 def normalize_company(value: str) -> str:
     """NFKC (full-width letters and brackets → half-width), one space at most, none between CJK characters."""
-    collapsed = " ".join(unicodedata.normalize("NFKC", value).split())
-    return _CJK_GAP.sub("", collapsed)
+    return _settled(lambda v: _CJK_GAP.sub("", _tidy(v)), value)
 
 
 def normalize_text(value: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", value).split())
+    return _settled(_tidy, value)
 
 
 def to_int(value: object) -> int | None:
@@ -81,7 +96,9 @@ def to_bool(value: object) -> bool | None:
 def clean_text(field: str, value: object, auto_fix: bool) -> str | None:
     if is_empty(value):
         return None
-    text = str(value).strip()
+    text = str(value).replace("\x00", "").strip()
+    if not text:
+        return None
     if not auto_fix:
         return text
     if field == "phone":
@@ -89,7 +106,7 @@ def clean_text(field: str, value: object, auto_fix: bool) -> str | None:
     if field == "company_name":
         return normalize_company(text) or None
     if field == "email":
-        return normalize_text(text).replace(" ", "").lower() or None
+        return _settled(lambda v: unicodedata.normalize("NFKC", v.replace(" ", "").lower()), text) or None
     return normalize_text(text) or None
 
 
@@ -99,7 +116,22 @@ def is_personal_name(company_name: str) -> bool:
 
 
 def plain(value: Any) -> Any:
-    """JSON values as they are; anything else as text (datetimes from a capture, for instance)."""
-    if value is None or isinstance(value, str | int | float | bool | list | dict):
-        return value
-    return str(value)
+    """A value any JSON encoder and PostgreSQL jsonb accept: NaN, 2**70 or a datetime become text."""
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        if "\\u0000" in text:  # jsonb cannot hold U+0000
+            text = text.replace("\\u0000", "")
+            value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return str(value)[:2000]
+    if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 2**63 for v in _numbers(value)):
+        return text[:2000]
+    return value
+
+
+def _numbers(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value]

@@ -1,15 +1,26 @@
-"""rules' HTTP routes (admin scope)."""
+"""rules' HTTP routes (admin scope): rule evaluation and administration, operator queries."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from common.bearer import TokenClaims, TokenVerifier, require_scope
+from common.web import ApiError
 from rules.adapters import repository as repo
+from rules.domain.rule_config import RuleError
+from rules.entrypoints.models import ConfigBody, DryRunBody, EvaluateRequest, PolicyBody, RuleBody, RulePatch
+from rules.service_layer import admin, customer_queries
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from rules.service_layer.rulebook_cache import RuleBookCache
 
 router = APIRouter()
+T = TypeVar("T")
 
 
 def _verifier(request: Request) -> TokenVerifier:
@@ -18,6 +29,83 @@ def _verifier(request: Request) -> TokenVerifier:
 
 
 Admin = Annotated[TokenClaims, Depends(require_scope("admin", _verifier))]
+RuleName = Annotated[str, Path(max_length=64)]
+CustomerId = Annotated[str, Path(max_length=100)]
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.ctx.pool
+    return pool
+
+
+def _cache(request: Request) -> RuleBookCache:
+    cache: RuleBookCache = request.app.state.ctx.rulebook
+    return cache
+
+
+async def _guard(call: Awaitable[T], what: str) -> T:
+    """Domain refusals as stable error codes: never a 5xx for bad input."""
+    try:
+        return await call
+    except admin.NotFoundError as exc:
+        raise ApiError(404, f"{what}_not_found", f"未找到 {exc} / {what} not found") from exc
+    except admin.ConflictError as exc:
+        raise ApiError(409, f"{what}_exists", str(exc)) from exc
+    except RuleError as exc:
+        raise ApiError(422, f"invalid_{what}", str(exc)) from exc
+
+
+@router.post("/rules/evaluate")
+async def evaluate(request: Request, _: Admin, body: EvaluateRequest) -> dict[str, Any]:
+    """Seed 004 Q2: what `rule_engine.evaluate(customer)` answers (action, reason, rule) and the quality behind it."""
+    book = await _cache(request).get()
+    return admin.evaluate_payload(body.model_dump(exclude_none=True), book)
+
+
+@router.post("/rules/dry-run")
+async def dry_run(request: Request, _: Admin, body: DryRunBody) -> dict[str, Any]:
+    """How many customers a proposed rule or threshold change would flip between push and hold; nothing saved."""
+    patches = {name: patch.changes() for name, patch in body.rules.items()}
+    new_rules = [r.model_dump() for r in body.new_rules]
+    call = admin.dry_run(_pool(request), _cache(request), patches, new_rules, body.config, body.sample)
+    return await _guard(call, "rule")
+
+
+@router.get("/rules")
+async def list_rules(request: Request, _: Admin) -> dict[str, Any]:
+    cache = _cache(request)
+    return admin.book_json(await cache.get(), cache.problems)
+
+
+@router.post("/rules", status_code=201)
+async def create_rule(request: Request, claims: Admin, body: RuleBody) -> dict[str, Any]:
+    return await _guard(admin.create_rule(_pool(request), body.model_dump(), claims.client_id), "rule")
+
+
+@router.patch("/rules/{name}")
+async def update_rule(request: Request, claims: Admin, name: RuleName, body: RulePatch) -> dict[str, Any]:
+    return await _guard(admin.update_rule(_pool(request), name, body.changes(), claims.client_id), "rule")
+
+
+@router.put("/rules/config/{key}")
+async def set_config(request: Request, claims: Admin, key: RuleName, body: ConfigBody) -> dict[str, Any]:
+    return await _guard(admin.set_config(_pool(request), key, body.value, claims.client_id), "config")
+
+
+@router.put("/rules/field-policies/{field}")
+async def set_policy(request: Request, claims: Admin, field: RuleName, body: PolicyBody) -> dict[str, Any]:
+    return await _guard(admin.set_policy(_pool(request), field, body.strategy, claims.client_id), "field")
+
+
+@router.get("/rules/audit")
+async def audit_trail(
+    request: Request,
+    _: Admin,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> dict[str, Any]:
+    """Who changed which rule, config value or field policy, from what to what, and when."""
+    return {"changes": await admin.audit_trail(_pool(request), limit, before)}
 
 
 @router.get("/customers/candidates")
@@ -28,4 +116,43 @@ async def customer_candidates(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, object]:
     """Companies named as 甲方 in contracts, with the contract lines that name them."""
-    return {"candidates": await repo.candidates(request.app.state.ctx.pool, limit, offset)}
+    return {"candidates": await repo.candidates(_pool(request), limit, offset)}
+
+
+@router.get("/customers/pending-sync")
+async def pending_sync(
+    request: Request,
+    _: Admin,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """The seed's v_pending_sync_customers: pending or failed, not invalid, mandatory > high > medium > low."""
+    return await customer_queries.pending_sync(_pool(request), limit, offset)
+
+
+@router.get("/customers/sync-statistics")
+async def sync_statistics(
+    request: Request, _: Admin, days: Annotated[int, Query(ge=1, le=90)] = 7
+) -> dict[str, Any]:
+    """The seed's v_sync_statistics: counts by day, direction and result; failures in the last hour."""
+    return await customer_queries.sync_statistics(_pool(request), days)
+
+
+@router.get("/customers/{customer_id}")
+async def customer_detail(request: Request, _: Admin, customer_id: CustomerId) -> dict[str, Any]:
+    """One unified customer: values, per-field provenance, quality, sync state and recent decisions."""
+    return await _guard(customer_queries.customer_detail(_pool(request), customer_id), "customer")
+
+
+@router.get("/customers/{customer_id}/history")
+async def customer_history(
+    request: Request,
+    _: Admin,
+    customer_id: CustomerId,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> dict[str, Any]:
+    """field_change_history, newest first; page with `before=<next_before>`."""
+    return await _guard(
+        customer_queries.customer_history(_pool(request), customer_id, limit, before), "customer"
+    )

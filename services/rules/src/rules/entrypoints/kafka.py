@@ -1,24 +1,87 @@
-"""rules' subscribers: decode, call one handler."""
+"""rules' subscribers: decode the envelope, call one handler."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from common.delivery import Delivery, PermanentError
+from common.events.customers import CustomerPushCompleted, ErpCustomerPulled, WechatCustomerCaptured
 from common.events.envelope import Envelope
 from common.events.transform import ContractStandardized
 from rules.service_layer.candidates import link_contracts
+from rules.service_layer.customers import Captured, Pulled, apply_captures, apply_pulls
+from rules.service_layer.decisions import Deps, Trigger
+from rules.service_layer.push_results import Completed, apply_push_results
 
 if TYPE_CHECKING:
     import asyncpg
 
+P = TypeVar("P", bound=BaseModel)
+Apply = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
 
-async def on_contract_standardized(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold U+0000: drop it everywhere rather than fail the event forever."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def decode(delivery: Delivery, model: type[P]) -> tuple[P, Trigger]:
     try:
-        events = [Envelope[ContractStandardized].model_validate(orjson.loads(d.value)).payload for d in batch]
+        data = _without_nul(orjson.loads(delivery.value))
+        envelope = Envelope[model].model_validate(data)  # type: ignore[valid-type]
     except (orjson.JSONDecodeError, ValidationError) as exc:
-        raise PermanentError(f"undecodable ContractStandardized: {str(exc)[:300]}") from exc
-    await link_contracts(conn, events)
+        raise PermanentError(f"undecodable {model.__name__}: {str(exc)[:300]}") from exc
+    return envelope.payload, Trigger("", envelope.event_id, envelope.correlation_id)
+
+
+def _as(trigger: Trigger, name: str) -> Trigger:
+    return Trigger(name, trigger.event_id, trigger.correlation_id)
+
+
+def on_contract_standardized(deps: Deps) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        decoded = [decode(d, ContractStandardized) for d in batch]
+        first = decoded[0][1] if decoded else Trigger("", None, "")
+        trigger = Trigger("contract", None, first.correlation_id)
+        await link_contracts(conn, [event for event, _ in decoded], deps, trigger)
+
+    return apply
+
+
+def on_wechat_customer_captured(deps: Deps) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        items = [
+            Captured(e, _as(t, "wechat_capture"))
+            for e, t in (decode(d, WechatCustomerCaptured) for d in batch)
+        ]
+        await apply_captures(conn, items, deps)
+
+    return apply
+
+
+def on_erp_customer_pulled(deps: Deps) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        items = [Pulled(e, _as(t, "erp_pull")) for e, t in (decode(d, ErpCustomerPulled) for d in batch)]
+        await apply_pulls(conn, items, deps)
+
+    return apply
+
+
+def on_customer_push_completed(deps: Deps) -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        items = [
+            Completed(e, _as(t, "push_result")) for e, t in (decode(d, CustomerPushCompleted) for d in batch)
+        ]
+        await apply_push_results(conn, items, deps)
+
+    return apply

@@ -1,0 +1,254 @@
+"""customers_unified and what hangs off it: history, decisions, push requests, sync log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from rules.adapters.codec import dump_fields, dumps, load_fields
+from rules.domain.customer import Customer, SyncState
+
+if TYPE_CHECKING:
+    import uuid
+
+    import asyncpg
+
+    from rules.domain.merge import Change
+    from rules.domain.sync import Plan
+
+_COLUMNS = """id, code, erp_customer_id, wechat_id, provenance, contract_linked, capture_version,
+    erp_sync_status, sync_version, push_result_version, requested_fields"""
+# Lookups by identity; the WHERE clauses are constants, never built from input.
+_BY: Final = {
+    "id": "id = $1",
+    "wechat_id": "wechat_id = $1",
+    "erp_customer_id": "erp_customer_id = $1",
+    "code": "code = $1",
+    "wechat_id_without_erp": "wechat_id = $1 AND erp_customer_id IS NULL",
+    "name_key_without_erp": "name_key = $1 AND erp_customer_id IS NULL",
+    "name_key_without_wechat": "name_key = $1 AND wechat_id IS NULL",
+}
+
+
+def customer_of(row: asyncpg.Record) -> Customer:
+    return Customer(
+        id=row["id"],
+        code=row["code"],
+        fields=load_fields(row["provenance"]),
+        wechat_id=row["wechat_id"],
+        erp_customer_id=row["erp_customer_id"],
+        contract_linked=row["contract_linked"],
+        capture_version=row["capture_version"],
+        sync=SyncState(
+            row["erp_sync_status"],
+            row["sync_version"],
+            row["push_result_version"],
+            orjson.loads(row["requested_fields"]),
+        ),
+    )
+
+
+async def find(conn: asyncpg.Connection, by: str, value: object, *, lock: bool = True) -> Customer | None:
+    """The customer with that identity (locked for this transaction), the oldest one if several match."""
+    lock_clause = " FOR UPDATE" if lock else ""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM customers_unified WHERE {_BY[by]} ORDER BY created_at, id LIMIT 1{lock_clause}",  # noqa: S608 - constants
+        value,
+    )
+    return customer_of(row) if row else None
+
+
+async def next_code(conn: asyncpg.Connection) -> str:
+    return f"KH-{await conn.fetchval('SELECT nextval($1::regclass)', 'customer_code_seq'):06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """Times a save moves forward (never back)."""
+
+    local_updated_at: datetime | None = None
+    erp_updated_at: datetime | None = None
+    erp_last_pulled: datetime | None = None
+    erp_last_pushed: datetime | None = None
+    error: str | None = None
+    clear_error: bool = False
+
+
+async def save(conn: asyncpg.Connection, c: Customer, plan: Plan, touch: Touch) -> None:
+    q, d = plan.quality, plan.decision
+    await conn.execute(
+        """
+        INSERT INTO customers_unified AS c (id, code, erp_customer_id, wechat_id, name_key, provenance,
+          contract_linked, capture_version, data_quality_score, data_completeness, quality_factors, quality_issues,
+          erp_sync_status, erp_sync_action, erp_sync_rule, erp_sync_reason, erp_sync_confidence, erp_sync_error,
+          sync_version, push_result_version, requested_fields, local_updated_at, erp_updated_at, erp_last_pulled,
+          erp_last_pushed)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $17,
+          $18, $19, $20, $21::jsonb, $22, $23, $24, $25)
+        ON CONFLICT (id) DO UPDATE SET erp_customer_id = excluded.erp_customer_id, wechat_id = excluded.wechat_id,
+          name_key = excluded.name_key, provenance = excluded.provenance, contract_linked = excluded.contract_linked,
+          capture_version = excluded.capture_version, data_quality_score = excluded.data_quality_score,
+          data_completeness = excluded.data_completeness, quality_factors = excluded.quality_factors,
+          quality_issues = excluded.quality_issues, erp_sync_status = excluded.erp_sync_status,
+          erp_sync_action = excluded.erp_sync_action, erp_sync_rule = excluded.erp_sync_rule,
+          erp_sync_reason = excluded.erp_sync_reason, erp_sync_confidence = excluded.erp_sync_confidence,
+          erp_sync_error = CASE WHEN $26 THEN NULL ELSE coalesce(excluded.erp_sync_error, c.erp_sync_error) END,
+          sync_version = excluded.sync_version, push_result_version = excluded.push_result_version,
+          requested_fields = excluded.requested_fields,
+          local_updated_at = greatest(c.local_updated_at, excluded.local_updated_at),
+          erp_updated_at = greatest(c.erp_updated_at, excluded.erp_updated_at),
+          erp_last_pulled = greatest(c.erp_last_pulled, excluded.erp_last_pulled),
+          erp_last_pushed = greatest(c.erp_last_pushed, excluded.erp_last_pushed),
+          updated_at = now()
+        """,
+        c.id,
+        c.code,
+        c.erp_customer_id,
+        c.wechat_id,
+        c.name_key,
+        dump_fields(dict(c.fields)),
+        c.contract_linked,
+        c.capture_version,
+        q.score,
+        q.completeness,
+        dumps(
+            [
+                {"factor": f.factor, "points": f.points, "max": f.max_points, "reason": f.reason}
+                for f in q.factors
+            ]
+        ),
+        dumps(list(q.issues)),
+        c.sync.status,
+        d.action.lower(),
+        d.rule,
+        d.reason,
+        round(d.confidence, 3),
+        touch.error,
+        c.sync.version,
+        c.sync.result_version,
+        dumps(dict(c.sync.requested)),
+        touch.local_updated_at,
+        touch.erp_updated_at,
+        touch.erp_last_pulled,
+        touch.erp_last_pushed,
+        touch.clear_error,
+    )
+
+
+async def add_history(
+    conn: asyncpg.Connection,
+    customer_id: str,
+    changes: list[Change],
+    trigger: str,
+    event_id: uuid.UUID | None,
+) -> None:
+    await conn.executemany(
+        """INSERT INTO field_change_history (customer_id, field_name, old_value, new_value, incoming_value,
+             value_source, change_type, change_reason, trigger, event_id)
+           VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10)""",
+        [
+            (
+                customer_id,
+                ch.field,
+                dumps(ch.old),
+                dumps(ch.new),
+                dumps(ch.incoming),
+                ch.source or ("erp" if trigger == "erp_pull" else "unknown"),
+                ch.change_type,
+                ch.reason,
+                trigger,
+                event_id,
+            )
+            for ch in changes
+        ],
+    )
+
+
+async def add_decision(
+    conn: asyncpg.Connection, c: Customer, plan: Plan, trigger: str, rulebook_version: int
+) -> None:
+    d = plan.decision
+    await conn.execute(
+        """INSERT INTO sync_decisions (customer_id, rule_name, action, reason, confidence, gates, quality_score,
+             emitted, sync_version, trigger, rulebook_version)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)""",
+        c.id,
+        d.rule,
+        d.action,
+        d.reason,
+        round(d.confidence, 3),
+        dumps(list(d.gates)),
+        plan.quality.score,
+        plan.emit,
+        c.sync.version if plan.emit else None,
+        trigger,
+        rulebook_version,
+    )
+
+
+async def add_request(conn: asyncpg.Connection, c: Customer, plan: Plan) -> None:
+    await conn.execute(
+        """INSERT INTO sync_requests (customer_id, version, action, fields, rule_name, reason)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6)""",
+        c.id,
+        c.sync.version,
+        plan.decision.action.lower(),
+        dumps(plan.push),
+        plan.decision.rule,
+        plan.decision.reason,
+    )
+
+
+async def complete_request(
+    conn: asyncpg.Connection,
+    customer_id: str,
+    version: int,
+    result: str,
+    erp_id: int | None,
+    error: str | None,
+    at: datetime,
+) -> dict[str, Any] | None:
+    """Record a push result on its request; returns what that request asked the ERP to hold."""
+    fields = await conn.fetchval(
+        """UPDATE sync_requests SET result = $3, erp_id = $4, error = $5, completed_at = $6
+           WHERE customer_id = $1 AND version = $2 RETURNING fields""",
+        customer_id,
+        version,
+        result,
+        erp_id,
+        error,
+        at,
+    )
+    return orjson.loads(fields) if fields is not None else None
+
+
+async def log(
+    conn: asyncpg.Connection, customer_id: str, direction: str, kind: str, result: str, detail: dict[str, Any]
+) -> None:
+    await conn.execute(
+        """INSERT INTO sync_log (customer_id, sync_direction, sync_type, sync_result, detail)
+           VALUES ($1, $2, $3, $4, $5::jsonb)""",
+        customer_id,
+        direction,
+        kind,
+        result,
+        dumps(detail),
+    )
+
+
+async def has_contract_lines(conn: asyncpg.Connection, name_key: str) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM candidate_contracts WHERE name_key = $1)", name_key)
+    )
+
+
+async def unlinked_customers(conn: asyncpg.Connection, name_keys: list[str]) -> list[str]:
+    """Customers a contract now names as 甲方 that do not know it yet."""
+    rows = await conn.fetch(
+        "SELECT id FROM customers_unified WHERE name_key = any($1::text[]) AND NOT contract_linked ORDER BY id",
+        name_keys,
+    )
+    return [r["id"] for r in rows]

@@ -1,0 +1,103 @@
+"""Request bodies of rules' HTTP API: shape and bounds here, meaning in the domain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Text = Annotated[str, Field(max_length=500)]
+Flag = bool | None
+
+
+class EvaluateRequest(BaseModel):
+    """A customer as the seed's `rule_engine.evaluate(customer)` takes it; unknown keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    phone: Annotated[str, Field(max_length=50)] | int | None = None
+    phone_verified: Flag = None
+    company_name: Annotated[str, Field(max_length=200)] | None = None
+    company_name_verified: Flag = None
+    real_name: Annotated[str, Field(max_length=100)] | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+    email_verified: Flag = None
+    address: Text | None = None
+    business_license_path: Text | None = None
+    business_license_verified: Flag = None
+    intent_score: Annotated[float, Field(ge=0, le=100)] | None = None
+    message_count: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    conversation_days: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    has_order: Flag = None
+    has_contract: Flag = None
+    has_payment: Flag = None
+    has_quote_request: Flag = None
+    marked_as_important: Flag = None
+    marked_as_invalid: Flag = None
+    erp_customer_id: Annotated[int, Field(gt=0, lt=2**63)] | None = None
+
+
+class ConditionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fact: Annotated[str, Field(max_length=64)]
+    op: Annotated[str, Field(max_length=16)]
+    value: float | int | bool | Annotated[str, Field(max_length=200)] | None = None
+    config: Annotated[str, Field(max_length=64)] | None = None
+
+
+class RulePatch(BaseModel):
+    """Only the keys sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int | None = None
+    position: int | None = None
+    conditions: Annotated[list[ConditionBody], Field(max_length=20)] | None = None
+    action: Literal["sync", "skip"] | None = None
+    reason: Text | None = None
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    gate_exempt: bool | None = None
+    enabled: bool | None = None
+    description: Text | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude_none=False)
+
+
+class RuleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    priority: int
+    position: int = 0
+    conditions: Annotated[list[ConditionBody], Field(max_length=20)]
+    action: Literal["sync", "skip"]
+    reason: Text
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    gate_exempt: bool = False
+    enabled: bool = True
+    description: Text = ""
+
+
+class ConfigBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: bool | int | float
+
+
+class PolicyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Literal["erp_always", "erp_unless_verified", "local_wins", "latest"]
+
+
+class DryRunBody(BaseModel):
+    """A proposed change: rule edits by name, new rules, config values. Nothing is saved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: Annotated[dict[str, RulePatch], Field(max_length=50)] = Field(default_factory=dict)
+    new_rules: Annotated[list[RuleBody], Field(max_length=20)] = Field(default_factory=list)
+    config: Annotated[dict[str, bool | int | float], Field(max_length=20)] = Field(default_factory=dict)
+    sample: Annotated[int, Field(ge=0, le=100)] = 20

@@ -1,0 +1,62 @@
+"""The rule book every evaluation uses: rules, config and field policies from the tables.
+
+Each use checks one number (`rulebook_version`, bumped by a trigger on every write), so a change made on
+any replica, through the admin API or by hand in SQL, is in force at the next evaluation everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from rules.adapters import rulebook_store as store
+from rules.domain.rule_parsing import build_book
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import asyncpg
+
+    from rules.domain.rulebook import RuleBook
+
+log = logging.getLogger(__name__)
+
+Snapshot = tuple[int, list[dict[str, "Any"]], dict[str, "Any"], dict[str, str]]
+
+
+class AbstractRuleSource(Protocol):
+    """Where rule books come from: the tables, or a fake in tests."""
+
+    async def version(self) -> int: ...
+
+    async def load(self) -> Snapshot: ...
+
+
+class PostgresRuleSource:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def version(self) -> int:
+        return await store.version(self._pool)
+
+    async def load(self) -> Snapshot:
+        async with self._pool.acquire() as conn:
+            return await store.load(conn)
+
+
+class RuleBookCache:
+    def __init__(self, source: AbstractRuleSource) -> None:
+        self._source = source
+        self._book: RuleBook | None = None
+        self.problems: list[str] = []
+        self.loads = 0
+
+    async def get(self) -> RuleBook:
+        current = await self._source.version()
+        if self._book is None or self._book.version != current:
+            version, rules, config, policies = await self._source.load()
+            self._book, self.problems = build_book(version, rules, config, policies)
+            self.loads += 1
+            for problem in self.problems:
+                log.error("rule book v%s: %s (left out)", version, problem)
+        return self._book

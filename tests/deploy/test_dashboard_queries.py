@@ -23,11 +23,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from common import topics
-from common.settings import KafkaSettings
 from tests.deploy.dashboards import PENDING_METRICS, SYNTHETIC, queries
 from tests.deploy.tooling import ROOT, tool, yaml_docs
 from tests.support.api import bearer, create_client, eventually, login
-from tests.support.stack import TEST_PORTS, ServiceProcess
+from tests.support.stack import KAFKA_BOOTSTRAP, TEST_PORTS, ServiceProcess
 
 pytestmark = pytest.mark.e2e
 PROM = ROOT / "deploy" / "prometheus"
@@ -147,7 +146,7 @@ async def _demo_load(
     )
     print(f"\nERP pull trigger: {r.status_code} {r.text[:200]}")  # noqa: T201
     # One undecodable progress event: transform dead-letters it, so the error panels show real series.
-    producer = AIOKafkaProducer(bootstrap_servers=KafkaSettings().bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(

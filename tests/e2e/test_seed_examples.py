@@ -10,25 +10,10 @@ import httpx
 import pytest
 
 from tests.support.api import bearer, create_client, eventually
+from tests.support.seed000 import SEED_BATCH
 from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.e2e
-
-SEED_BATCH = {
-    "contracts": [
-        {
-            "产品ID": "P20230917001",
-            "合同编号": "HT2023001",
-            "甲方": "客户A",
-            "产品名称": "凹版印刷辊",
-            "合同状态": "生产中",
-            "基辊加工": "已完成",
-            "热喷涂": "进行中",
-        }
-    ],
-    "overwrite": True,
-    "source": "local_system",
-}
 
 
 async def _forget_seed_contract(admin: asyncpg.Connection) -> None:

@@ -1,10 +1,10 @@
-"""Throwaway schemas with the delivery plumbing, for integration tests of libs/common."""
+"""Throwaway schemas with the delivery plumbing (and optionally a service's migrations), dropped afterwards."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -14,14 +14,17 @@ from tests.support.stack import admin_dsn
 
 
 @asynccontextmanager
-async def plumbing_schema() -> AsyncIterator[tuple[str, asyncpg.Pool]]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+async def scratch_schema(
+    migrations: Path | None = None, *, prefix: str = "t", max_size: int = 5
+) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A fresh schema: the common plumbing, then `migrations` (a service's folder) when given."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(admin_dsn())
     try:
         await admin.execute(f'CREATE SCHEMA "{schema}"')
-        await migrate(admin, schema, load_migrations(Path("/nonexistent")))
+        await migrate(admin, schema, load_migrations(migrations or Path("/nonexistent")))
         pool = await asyncpg.create_pool(
-            admin_dsn(), min_size=1, max_size=5, server_settings={"search_path": schema}
+            admin_dsn(), min_size=1, max_size=max_size, server_settings={"search_path": schema}
         )
         assert pool is not None
         try:
@@ -31,3 +34,8 @@ async def plumbing_schema() -> AsyncIterator[tuple[str, asyncpg.Pool]]:
     finally:
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.close()
+
+
+def plumbing_schema() -> AbstractAsyncContextManager[tuple[str, asyncpg.Pool]]:
+    """Only the delivery plumbing, for tests of libs/common."""
+    return scratch_schema()

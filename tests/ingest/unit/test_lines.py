@@ -5,16 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.domain.lines import Line, Rejection, content_hash, normalize_key, parse_line, parse_lines
-
-SEED_ROW = {
-    "产品ID": "P20230917001",
-    "合同编号": "HT2023001",
-    "甲方": "客户A",
-    "产品名称": "凹版印刷辊",
-    "合同状态": "生产中",
-    "基辊加工": "已完成",
-    "热喷涂": "进行中",
-}
+from tests.support.seed000 import SEED_ROW
 
 
 def test_the_seed_row_is_accepted_with_its_keys() -> None:

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.seed000 import SEED_ROW
 from transform.domain.field_specs import MappingConfigError
 from transform.domain.mapping import (
     DEFAULT_MAPPING,
@@ -13,16 +14,6 @@ from transform.domain.mapping import (
 )
 from transform.domain.routes import DEFAULT_CATALOG
 from transform.domain.status import ProcessStatus
-
-SEED_ROW = {
-    "产品ID": "P20230917001",
-    "合同编号": "HT2023001",
-    "甲方": "客户A",
-    "产品名称": "凹版印刷辊",
-    "合同状态": "生产中",
-    "基辊加工": "已完成",
-    "热喷涂": "进行中",
-}
 
 
 def full_row(**overrides: object) -> dict[str, object]:

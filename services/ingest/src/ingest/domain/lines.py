@@ -44,9 +44,10 @@ def normalize_key(value: object) -> str:
 
 def content_hash(row: dict[str, Any]) -> str:
     """SHA-256 over the business columns, canonically serialised (keys sorted, NFKC)."""
+    keyed = {normalize_key(k): v for k, v in row.items()}
     canonical = {
-        normalize_key(k): unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
-        for k, v in row.items()
+        k: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
+        for k, v in keyed.items()
         if k not in BOOKKEEPING
     }
     text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

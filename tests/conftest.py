@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import os
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import httpx
 import pytest
 from hypothesis import settings
 
+from tests.support.stack import ServiceProcess, admin_dsn
+
 # CI reproduces: a failing example fails the same way on every run (DELIVERY.md §12: derandomize in CI).
 # No deadlines: two shared cores make timing noise, and speed is the benchmarks' business.
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-from tests.support.stack import ServiceProcess, admin_dsn
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ def http_error(status: int, headers: Mapping[str, str], now: datetime | None = N
     if status == 429 or (status == 503 and retry_after is not None):
         # Throttled before the handler ran: certainly not applied.
         return TransientError(
-            f"throttled (HTTP {status})", retry_after=retry_after, maybe_applied=False, http_status=status
+            f"throttled (HTTP {status})", retry_after=retry_after, throttled=True, http_status=status
         )
     if status >= 500 or status == 408:
         return TransientError(f"HTTP {status}", retry_after=retry_after, http_status=status)
@@ -100,7 +100,7 @@ def asp_error(
     message = str(header.get("message") or "").strip() or f"status {status}"
     says = vocabulary.says
     if says(message, vocabulary.throttled):
-        return TransientError(message, maybe_applied=False, erp_status=status)
+        return TransientError(message, throttled=True, erp_status=status)
     if login:
         # Anything else a login answers is a rejection; retrying it is what locks the account.
         cls = CaptchaRequiredError if says(message, vocabulary.captcha) else AuthError
@@ -120,7 +120,7 @@ def v3_error(envelope: Mapping[str, Any], *, vocabulary: Vocabulary = DEFAULT_VO
         return SessionExpiredError(message, erp_status=code)
     if code == "300":
         if vocabulary.says(message, vocabulary.throttled):
-            return TransientError(message, maybe_applied=False, erp_status=code)
+            return TransientError(message, throttled=True, erp_status=code)
         return BusinessError(message, erp_status=code)
     return TransientError(message, erp_status=code or None)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 class ErpError(Exception):
     """Base class. `message` is the ERP's own text where it gave one (never a secret)."""
 
-    def __init__(self, message: str, *, http_status: int | None = None, erp_status: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, http_status: int | None = None, erp_status: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
@@ -34,6 +36,7 @@ class TransientError(ErpError):
 
     `maybe_applied` is False only when the request certainly did not take effect (throttled,
     never connected); a write that failed with maybe_applied=True must be read back before redoing it.
+    `throttled` means the ERP asked us to slow down (HTTP 429/503, or "too frequent" in the envelope).
     """
 
     def __init__(
@@ -42,12 +45,14 @@ class TransientError(ErpError):
         *,
         retry_after: float | None = None,
         maybe_applied: bool = True,
+        throttled: bool = False,
         http_status: int | None = None,
         erp_status: str | None = None,
     ) -> None:
         super().__init__(message, http_status=http_status, erp_status=erp_status)
         self.retry_after = retry_after
-        self.maybe_applied = maybe_applied
+        self.maybe_applied = maybe_applied and not throttled
+        self.throttled = throttled
 
 
 class WriteNotPersistedError(ErpError):

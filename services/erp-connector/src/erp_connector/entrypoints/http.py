@@ -1,15 +1,22 @@
-"""erp-connector's HTTP routes (admin scope)."""
+"""erp-connector's HTTP routes (admin scope): trigger, pause, resume, status."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 
 from common.bearer import TokenClaims, TokenVerifier, require_scope
-from erp_connector.adapters import repository as repo
+from common.web import ApiError
+from erp_connector.service_layer.scheduler import NotRunningError
+from erp_connector.service_layer.status import sync_status
+
+if TYPE_CHECKING:
+    from erp_connector.entrypoints.context import Context
 
 router = APIRouter()
+DIRECTIONS = {"both": ["pull", "push"], "pull": ["pull"], "push": ["push"]}
 
 
 def _verifier(request: Request) -> TokenVerifier:
@@ -20,7 +27,64 @@ def _verifier(request: Request) -> TokenVerifier:
 Admin = Annotated[TokenClaims, Depends(require_scope("admin", _verifier))]
 
 
+def _ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+async def _direction(request: Request) -> str:
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "malformed_json", "请求体不是合法的 JSON / body is not valid JSON") from exc
+    direction = body.get("direction", "both") if isinstance(body, dict) else None
+    if not isinstance(direction, str) or direction not in DIRECTIONS:
+        raise ApiError(
+            422,
+            "invalid_direction",
+            'direction 须为 "both"、"pull" 或 "push" / direction must be "both", "pull" or "push"',
+            details={"allowed": list(DIRECTIONS)},
+        )
+    return direction
+
+
+@router.post("/sync/erp/trigger", status_code=202)
+async def trigger(request: Request, _: Admin) -> dict[str, Any]:
+    """Start a pull, a push or both now (202); 409 while paused or stopped on credentials."""
+    direction = await _direction(request)
+    ctx = _ctx(request)
+    try:
+        started = ctx.scheduler.trigger(DIRECTIONS[direction])
+    except NotRunningError as exc:
+        raise ApiError(
+            409,
+            f"connector_{ctx.control.state.value}",
+            f"同步已停止 / connector is {ctx.control.state.value}: {ctx.control.current.reason}",
+            details={"state": ctx.control.state.value, "reason": ctx.control.current.reason},
+        ) from exc
+    return {"direction": direction, "started": started}
+
+
+@router.post("/sync/erp/pause")
+async def pause(request: Request, _: Admin) -> dict[str, Any]:
+    """Stop scheduled and triggered runs at the next page or push; commands keep being queued."""
+    ctx = _ctx(request)
+    await ctx.control.pause()
+    ctx.push_worker.stop()
+    return {"state": ctx.control.state.value, "reason": ctx.control.current.reason}
+
+
+@router.post("/sync/erp/resume")
+async def resume(request: Request, _: Admin) -> dict[str, Any]:
+    """Lift a pause, or a stop on rejected credentials (allowing one new login)."""
+    ctx = _ctx(request)
+    await ctx.control.resume()
+    return {"state": ctx.control.state.value}
+
+
 @router.get("/sync/erp/status")
-async def sync_status(request: Request, _: Admin) -> dict[str, Any]:
-    """Last pull and push and failures in the last hour, from erp_sync_logs."""
-    return await repo.last_syncs(request.app.state.ctx.pool)
+async def status(request: Request, _: Admin) -> dict[str, Any]:
+    """Last pull and push, backlog, failures in the last hour, run state and breaker."""
+    ctx = _ctx(request)
+    return await sync_status(ctx.pool, ctx.control, ctx.client, ctx.scheduler, ctx.limiter.remaining)

@@ -1,0 +1,80 @@
+"""Run state shared by the scheduler, the workers and the HTTP routes, persisted in erp_connector_state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from erp_connector.adapters import repository as repo
+from erp_connector.domain.control import ControlState, RunState
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from erp_connector.adapters.metrics import ErpMetrics
+    from erp_connector.service_layer.ports import AbstractErpClient
+
+log = logging.getLogger(__name__)
+
+
+class ConnectorControl:
+    """`fingerprint()` makes a fresh fingerprint of the current credentials; `same_credentials(fp)`
+    tells whether a stored one was made from them (so a credentials stop survives restarts)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: AbstractErpClient,
+        metrics: ErpMetrics,
+        fingerprint: Callable[[], str],
+        same_credentials: Callable[[str | None], bool],
+    ) -> None:
+        self._pool, self._client, self._metrics = pool, client, metrics
+        self._fingerprint, self._same = fingerprint, same_credentials
+        self.current = ControlState()
+        self._stored_fp: str | None = None
+
+    @property
+    def state(self) -> RunState:
+        return self.current.state
+
+    @property
+    def running(self) -> bool:
+        return self.state is RunState.RUNNING
+
+    async def load(self) -> None:
+        stored, self._stored_fp = await repo.load_control(self._pool)
+        if stored.stopped_auth and not self._same(self._stored_fp):
+            log.warning("ERP credentials changed since the connector stopped on them; running again")
+            stored = stored.credentials_changed()
+            await repo.save_control(self._pool, stored, None)
+        elif stored.stopped_auth:
+            log.error(
+                "ERP connector stays stopped: %s (fix the credentials or POST /sync/erp/resume)",
+                stored.reason,
+            )
+        self._set(stored)
+
+    async def pause(self) -> None:
+        await self._save(self.current.pause("paused by operator"))
+
+    async def resume(self) -> None:
+        self._client.reset_auth()
+        await self._save(self.current.resume())
+
+    async def stop_auth(self, reason: str) -> None:
+        if self.current.stopped_auth:
+            return
+        log.error("ERP rejected the credentials: %s. Stopped; fix them or POST /sync/erp/resume", reason)
+        self._stored_fp = self._fingerprint()
+        await self._save(self.current.stop_auth(reason))
+
+    async def _save(self, state: ControlState) -> None:
+        fingerprint = self._stored_fp if state.stopped_auth else None
+        await repo.save_control(self._pool, state, fingerprint)
+        self._set(state)
+
+    def _set(self, state: ControlState) -> None:
+        self.current = state
+        self._metrics.set_state(state.state.value)

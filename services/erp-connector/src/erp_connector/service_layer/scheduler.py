@@ -1,0 +1,88 @@
+"""When things run: pull hourly, push every 30 min, retention pruning; triggers run them at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class NotRunningError(Exception):
+    """A trigger while the connector is paused or stopped on credentials."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    interval_s: float
+    run: Callable[[], Awaitable[Any]]
+    on_start: bool
+    needs_running: bool = True  # skipped while paused or stopped (pruning is not)
+
+
+class SyncScheduler:
+    def __init__(self, jobs: list[Job], is_running: Callable[[], bool]) -> None:
+        self._jobs = {job.name: job for job in jobs}
+        self._is_running = is_running
+        self._wake = {name: asyncio.Event() for name in self._jobs}
+        self._busy = dict.fromkeys(self._jobs, False)
+        self._next_at = dict.fromkeys(self._jobs, 0.0)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for job in self._jobs.values():
+            self._tasks.append(asyncio.create_task(self._loop(job), name=f"erp-{job.name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def trigger(self, names: list[str]) -> dict[str, str]:
+        """Run now; a job already running runs once more right after. Returns what each got."""
+        if not self._is_running():
+            raise NotRunningError
+        answer = {}
+        for name in names:
+            answer[name] = "queued_after_current_run" if self._busy[name] else "started"
+            self._wake[name].set()
+        return answer
+
+    def snapshot(self) -> dict[str, Any]:
+        now, wall = time.monotonic(), time.time()
+        return {
+            name: {"running": self._busy[name], "next_in_s": round(max(0.0, self._next_at[name] - now), 1)}
+            | {"next_at_epoch": round(wall + max(0.0, self._next_at[name] - now), 3)}
+            for name in self._jobs
+        }
+
+    async def _loop(self, job: Job) -> None:
+        self._next_at[job.name] = time.monotonic() + (0 if job.on_start else job.interval_s)
+        wake = self._wake[job.name]
+        while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, self._next_at[job.name] - time.monotonic())):
+                    await wake.wait()
+            wake.clear()
+            self._next_at[job.name] = time.monotonic() + job.interval_s
+            if job.needs_running and not self._is_running():
+                continue
+            self._busy[job.name] = True
+            try:
+                await job.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed run is logged and recorded; the schedule goes on
+                log.exception("erp %s run failed", job.name)
+            finally:
+                self._busy[job.name] = False

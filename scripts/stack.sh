@@ -56,7 +56,8 @@ service_env() {
     if [[ $svc == erp-connector ]]; then
         # Development points the connector at the ERP simulator, with the simulator's generated password.
         printf '%s\n' "${prefix}ERP__BASE_URL=http://127.0.0.1:${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
-            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD=$ERP_PASSWORD"
+            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD=$ERP_PASSWORD" \
+            "${prefix}PUSH__CREATE_DEFAULTS={\"sort1\":\"101\"}"  # 客户分类 is required on create; per instance
     fi
 }
 

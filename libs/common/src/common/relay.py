@@ -125,8 +125,10 @@ class OutboxRelay:
                 while await self.drain_once(lane):
                     pass
                 backoff = 0.1
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel as the wait ends.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self._poll)
+                    async with asyncio.timeout(self._poll):
+                        await wake.wait()
                 wake.clear()
                 if self._listener is None or self._listener.is_closed():
                     await self._listen()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ import httpx
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from common.migrations import load_migrations, migrate
 from erp_connector.adapters.erp_transport import CallRecord, ErpTransport
 from erp_connector.adapters.metrics import ErpMetrics
 from erp_connector.adapters.zhibang import Credentials, HttpZhibangClient
@@ -29,7 +28,7 @@ from erp_connector.service_layer.push import PushPolicy, PushWorker
 from erp_connector.service_layer.push_outcomes import PushOutcomes
 from erp_simulator.main import create_app as create_simulator
 from erp_simulator.settings import SimulatorSettings
-from tests.support.stack import admin_dsn
+from tests.support.schemas import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "services" / "erp-connector" / "migrations"
@@ -121,25 +120,9 @@ async def erp(
         yield Erp(sim, client, transport, calls, ended_at)
 
 
-@asynccontextmanager
-async def erp_schema() -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+def erp_schema() -> AbstractAsyncContextManager[tuple[str, asyncpg.Pool]]:
     """A fresh schema with the plumbing and every erp-connector migration; dropped afterwards."""
-    schema = f"t_erp_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(admin_dsn())
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        await migrate(admin, schema, load_migrations(MIGRATIONS))
-        pool = await asyncpg.create_pool(
-            admin_dsn(), min_size=1, max_size=8, server_settings={"search_path": schema}
-        )
-        assert pool is not None
-        try:
-            yield schema, pool
-        finally:
-            await pool.close()
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
+    return scratch_schema(MIGRATIONS, prefix="t_erp", max_size=8)
 
 
 def metrics() -> ErpMetrics:

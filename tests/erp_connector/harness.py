@@ -196,7 +196,7 @@ def sync_request(
     payload = CustomerSyncRequested(
         customer_id=customer_id,
         code=code,
-        action=action,  # type: ignore[arg-type]
+        action=action,
         erp_id=erp_id,
         version=version,
         fields=fields,

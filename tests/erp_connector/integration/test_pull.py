@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 
@@ -14,8 +16,8 @@ from tests.erp_connector.harness import control_for, erp, erp_schema, metrics, p
 pytestmark = pytest.mark.integration
 
 
-async def _pulled(pool: object) -> list[dict[str, object]]:
-    rows = await pool.fetch(  # type: ignore[attr-defined]
+async def _pulled(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
         "SELECT key, payload, headers FROM outbox WHERE topic = $1 ORDER BY created_at, id",
         topics.ERP_CUSTOMER_PULLED,
     )

@@ -257,7 +257,7 @@ async def test_a_save_refused_by_the_open_breaker_spends_no_attempt() -> None:
         m = metrics()
         worker = push_worker(schema, pool, e, await control_for(pool, e.client, m), m)
         flaky = _BreakerOpensBeforeTheSave(e.client)
-        worker._client = flaky  # type: ignore[assignment]
+        worker._client = flaky
         await enqueue(pool, sync_request("o-1", "KH-500001", company(500)))
         report = await worker.run()
         assert flaky.refused == 1 and report.synced == 1

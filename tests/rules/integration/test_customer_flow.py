@@ -59,7 +59,7 @@ def erp_id() -> int:
 
 
 async def history(conn: asyncpg.Connection, customer_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    return await conn.fetch(  # type: ignore[no-any-return]
         "SELECT * FROM field_change_history WHERE customer_id = $1 ORDER BY id", customer_id
     )
 

@@ -52,7 +52,7 @@ async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def api(rules_pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    settings = Settings(postgres={"user": "rules", "password": "unused"}, token_secret=SECRET)  # type: ignore[arg-type]
+    settings = Settings(postgres={"user": "rules", "password": "unused"}, token_secret=SECRET)
     app = base_app("rules", Metrics("rules"), _no_lifespan)
     app.include_router(router)
     tokens = TokenVerifier(SECRET, settings.token_issuer, settings.token_audience)

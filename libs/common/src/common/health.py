@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from common.web import json_response
 
 if TYPE_CHECKING:
     import asyncpg
@@ -43,7 +45,7 @@ def health_router(checks: dict[str, Check], metrics: Metrics, timeout_s: float =
                 results[name] = f"{type(exc).__name__}: {exc}"[:300]
         ready = all(v == "ok" for v in results.values())
         body = {"status": "ready" if ready else "not_ready", "checks": results}
-        return ORJSONResponse(body, 200 if ready else 503)
+        return json_response(body, 200 if ready else 503)
 
     @router.get("/metrics")
     async def prometheus_metrics() -> Response:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response as _Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from common.logs import correlation_id
@@ -21,6 +23,19 @@ if TYPE_CHECKING:
     from common.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+
+def json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> _Response:
+    """JSON with orjson: dates and times as ISO-8601, decimals as numbers, UTF-8 kept as is."""
+    return _Response(
+        orjson.dumps(body, default=json_default), status_code, headers, media_type="application/json"
+    )
 
 
 class ApiError(Exception):
@@ -60,30 +75,30 @@ _CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> Response:
-        return ORJSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
+        return json_response(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
         if any(d["type"] == "json_invalid" for d in details):
-            return ORJSONResponse(
+            return json_response(
                 error_body("malformed_json", "请求体不是合法的 JSON / body is not valid JSON", details), 400
             )
-        return ORJSONResponse(
+        return json_response(
             error_body("invalid_request", "请求参数不合法 / request is invalid", details), 422
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
         code = _CODES.get(exc.status_code, "http_error")
-        return ORJSONResponse(
+        return json_response(
             error_body(code, str(exc.detail)), exc.status_code, getattr(exc, "headers", None)
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error: %s", exc)
-        return ORJSONResponse(error_body("internal_error", "服务器内部错误 / internal error"), 500)
+        return json_response(error_body("internal_error", "服务器内部错误 / internal error"), 500)
 
 
 class RequestContext:
@@ -138,7 +153,7 @@ class BodyLimit:
         if length.isdigit() and int(length) > self.max_bytes:
             exc = BodyTooLargeError(self.max_bytes)
             body = error_body("payload_too_large", str(exc.detail))
-            await ORJSONResponse(body, 413)(scope, receive, send)
+            await json_response(body, 413)(scope, receive, send)
             return
         received = 0
 

@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 
 from common.logs import correlation_id
-from common.web import ApiError
+from common.web import ApiError, json_response
 from ingest.domain.capture import CaptureError
 from ingest.domain.progress import ReportError, parse_report
 from ingest.entrypoints.auth import Caller, rate_limited, require
@@ -76,7 +76,7 @@ async def system_login(request: Request) -> Response:
     except RateLimitedError as exc:
         raise rate_limited(exc) from exc
     body_out = {"access_token": token, "token_type": "Bearer", "expires_in": ctx.tokens.ttl_s}
-    return ORJSONResponse(body_out, headers=NO_STORE)
+    return json_response(body_out, headers=NO_STORE)
 
 
 def _batch_command(body: Any, caller: Caller, key: str | None, raw: bytes, max_rows: int) -> UploadBatch:
@@ -129,7 +129,7 @@ async def put_progress(
         raise ApiError(422, exc.code, str(exc)) from exc
     except IngestError as exc:
         raise _as_api_error(exc) from exc
-    return ORJSONResponse(result)
+    return json_response(result)
 
 
 @router.post("/customers/capture")
@@ -144,4 +144,4 @@ async def post_capture(
     result = await capture_customer(
         request.app.state.ctx.pool, capture, caller.client_id, correlation_id.get()
     )
-    return ORJSONResponse(result)
+    return json_response(result)

@@ -10,9 +10,9 @@ import asyncpg
 import orjson
 
 from common.db import create_pool
+from common.web import json_default
 from transform.adapters import queries
 from transform.config import Settings
-from transform.entrypoints.present import default
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ async def _main(args: argparse.Namespace) -> int:
         report = await queries.consistency(pool, args.sample)
     finally:
         await pool.close()
-    sys.stdout.write(orjson.dumps(report, default=default, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(orjson.dumps(report, default=json_default, option=orjson.OPT_INDENT_2).decode() + "\n")
     problems = len(report["raw_missing_from_standard"]) + len(report["products_without_progress"])
     return 1 if problems and args.fail_on_issues else 0
 

@@ -6,14 +6,14 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 
 from common.bearer import TokenClaims, TokenVerifier, require_scope
-from common.web import ApiError
+from common.web import ApiError, json_response
 from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
 from transform.domain.normalize import normalize_text
-from transform.entrypoints.present import decode_json_columns, json_response
+from transform.entrypoints.present import decode_json_columns
 from transform.service_layer.pending import BadSinceError, pending_updates
 
 router = APIRouter()
@@ -41,7 +41,7 @@ async def get_pending_updates(
         raise ApiError(
             422, "invalid_since", f"since 须为 ISO-8601 时间或 next_cursor / not a time or cursor: {exc}"
         ) from exc
-    return ORJSONResponse(body)
+    return json_response(body)
 
 
 @router.get("/contracts")

@@ -36,9 +36,18 @@ async def _wait(probe: str, arg: object, want: int, timeout_s: float = 600) -> N
         await conn.close()
 
 
-async def http_import(http: httpx.AsyncClient, url: str, token: str, rows: list[dict[str, object]]) -> float:
+async def http_import(
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    rows: list[dict[str, object]],
+    rows_per_s: float | None = None,
+) -> float:
+    """POST in batches of 1 000; with `rows_per_s`, paced open-loop at that rate."""
     started = time.perf_counter()
     for i in range(0, len(rows), BATCH):
+        if rows_per_s:
+            await asyncio.sleep(max(0.0, started + i / rows_per_s - time.perf_counter()))
         r = await http.post(
             f"{url}/sync/contracts/batch",
             json={"contracts": rows[i : i + BATCH], "overwrite": True},

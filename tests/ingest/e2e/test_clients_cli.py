@@ -1,0 +1,68 @@
+"""The client tool: a secret printed once works, a disabled client cannot log in, rotation retires the old secret."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import uuid
+
+import httpx
+import pytest
+
+from tests.support.stack import PYTHON, ROOT, ServiceProcess, service_env
+
+pytestmark = pytest.mark.e2e
+
+
+def _cli(*args: str) -> str:
+    env = {**os.environ, **service_env("ingest")}
+    done = subprocess.run(
+        [PYTHON, "-m", "ingest.entrypoints.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def _login(url: str, client_id: str, secret: str) -> int:
+    body = {"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"}
+    return httpx.post(f"{url}/auth/system-login", json=body, timeout=30).status_code
+
+
+def test_create_list_disable_enable_rotate(services: dict[str, ServiceProcess]) -> None:
+    url, client_id = services["ingest"].url, f"cli-{uuid.uuid4().hex[:8]}"
+    created = _cli("create", client_id, "--scopes", "contracts:write,sync:read")
+    secret = re.search(r"secret \(shown once\): (\S+)", created)
+    assert secret is not None
+    assert _login(url, client_id, secret.group(1)) == 200
+    listed = [line for line in _cli("list").splitlines() if line.startswith(client_id)]
+    assert listed == [f"{client_id}\tcontracts:write,sync:read\tactive\t60/min\t10000/day"]
+    assert secret.group(1) not in _cli("list")  # secrets are never listed, only their hashes stored
+
+    _cli("disable", client_id)
+    assert _login(url, client_id, secret.group(1)) == 401
+    _cli("enable", client_id)
+    rotated = re.search(r"new secret (\S+)", _cli("rotate", client_id))
+    assert rotated is not None
+    assert _login(url, client_id, secret.group(1)) == 401
+    assert _login(url, client_id, rotated.group(1)) == 200
+
+
+def test_unknown_scopes_are_refused() -> None:
+    env = {**os.environ, **service_env("ingest")}
+    done = subprocess.run(
+        [PYTHON, "-m", "ingest.entrypoints.cli", "create", "x-bad", "--scopes", "everything"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "unknown scopes" in done.stderr

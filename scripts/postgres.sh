@@ -17,12 +17,28 @@ LOG_TAG=postgres
 # shellcheck source=scripts/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-PG_DIR="$LOCAL/pg"
-PG_DATA="$PG_DIR/data"
-PG_RUN="$PG_DIR/run"
-PG_LOG="$LOG_DIR/postgres.log"
 PG_SUPERUSER=rollsync_admin
 PG_OS_USER=postgres
+PG_DIR="$LOCAL/pg"
+PG_LOG="$LOG_DIR/postgres.log"
+
+# The server runs as the `postgres` OS user, which must reach its data directory. A checkout inside a 0700
+# directory (a mktemp -d clone, /root) is out of its reach: then the cluster lives in a directory of its own
+# under /var/tmp and .local/pg and .local/logs/postgres.log are links to it, so `make down`/`reset` still find it.
+if [[ -L "$PG_DIR" ]]; then
+    PG_DIR=$(readlink -f -- "$PG_DIR")
+    PG_LOG="$PG_DIR/postgres.log"
+elif [[ "$(id -u)" -eq 0 ]] && id -u "$PG_OS_USER" >/dev/null 2>&1 &&
+    ! runuser -u "$PG_OS_USER" -- test -x "$ROOT" 2>/dev/null; then
+    outside="/var/tmp/rollsync-pg-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+    mkdir -p "$LOCAL" "$LOG_DIR" "$outside"
+    ln -sfn "$outside" "$PG_DIR"
+    ln -sfn "$outside/postgres.log" "$PG_LOG"
+    PG_DIR="$outside"
+    PG_LOG="$PG_DIR/postgres.log"
+fi
+PG_DATA="$PG_DIR/data"
+PG_RUN="$PG_DIR/run"
 : "${ROLLSYNC_PG_FAST:=0}"
 NAME=postgres
 
@@ -107,7 +123,7 @@ prepare_dirs() {
     if is_root; then
         id -u "$PG_OS_USER" >/dev/null 2>&1 || die "OS user '$PG_OS_USER' missing (it comes with the postgresql package)"
         # .local and .local/logs belong to root: the server only needs to traverse them.
-        chmod o+x "$LOCAL" "$LOG_DIR"
+        chmod o+x "$LOCAL" "$LOG_DIR" 2>/dev/null || true
         chmod 0755 "$PG_DIR"
         chown "$PG_OS_USER:$PG_OS_USER" "$PG_DIR" "$PG_RUN" "$PG_LOG"
         if [[ "$(stat -c %U "$PG_DATA")" != "$PG_OS_USER" ]]; then

@@ -102,7 +102,7 @@ def _print(report: Report) -> None:
 
 async def main() -> None:
     report = Report(figures={"environment": environment()})
-    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform")}
+    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform", "transform-progress")}
     try:
         payloads, prefix, token = await import_e2e.run(ROWS, report, services)
         await import_e2e.materialise(payloads, report)

@@ -12,6 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UV_VERSION=0.13.9
 SERVICES=(ingest transform rules erp-connector)
+# Processes: transform runs its two consumers apart, so a history import never delays progress reports.
+PROCESSES=(ingest transform transform-progress rules erp-connector)
 SECRETS="$LOCAL/secrets.env"
 
 bootstrap() {
@@ -41,10 +43,11 @@ service_env() {
     # shellcheck disable=SC1090
     source "$SECRETS"
     local svc=$1 prefix schema password port
-    prefix=$(tr 'a-z-' 'A-Z_' <<<"$svc")_
+    prefix=$(tr 'a-z-' 'A-Z_' <<<"${svc%-progress}")_
     case $svc in
         ingest) schema=ingest password=$PG_INGEST port=$ROLLSYNC_INGEST_PORT ;;
         transform) schema=transform password=$PG_TRANSFORM port=$ROLLSYNC_TRANSFORM_PORT ;;
+        transform-progress) schema=transform password=$PG_TRANSFORM port=${ROLLSYNC_TRANSFORM_PROGRESS_PORT:-8105} ;;
         rules) schema=rules password=$PG_RULES port=$ROLLSYNC_RULES_PORT ;;
         erp-connector) schema=erp password=$PG_ERP port=$ROLLSYNC_ERP_CONNECTOR_PORT ;;
     esac
@@ -53,6 +56,10 @@ service_env() {
         "${prefix}POSTGRES__PASSWORD=$password" \
         "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT" \
         "${prefix}TOKEN_SECRET=$TOKEN_SECRET"
+    case $svc in
+        transform) printf '%s\n' "TRANSFORM_ROLE=lines" ;;
+        transform-progress) printf '%s\n' "TRANSFORM_ROLE=progress" ;;
+    esac
     if [[ $svc == erp-connector ]]; then
         # Development points the connector at the ERP simulator, with the simulator's generated password.
         printf '%s\n' "${prefix}ERP__BASE_URL=http://127.0.0.1:${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
@@ -113,7 +120,7 @@ wait_ready() {
 
 start_service() {
     local svc=$1 module port
-    module=$(tr '-' '_' <<<"$svc")
+    module=$(tr '-' '_' <<<"${svc%-progress}")
     if is_running "$svc"; then
         log "$svc already running"
         return 0
@@ -153,7 +160,7 @@ up() {
     local started=$SECONDS svc
     bootstrap
     infra
-    for svc in "${SERVICES[@]}"; do start_service "$svc"; done
+    for svc in "${PROCESSES[@]}"; do start_service "$svc"; done
     start_simulator
     "$ROOT/scripts/nginx.sh" start
     write_stack_env
@@ -164,7 +171,7 @@ up() {
 down() {
     local svc
     "$ROOT/scripts/nginx.sh" stop || true
-    for svc in erp-simulator "${SERVICES[@]}"; do stop_pid "$svc" 30; done
+    for svc in erp-simulator "${PROCESSES[@]}"; do stop_pid "$svc" 30; done
     "$ROOT/scripts/kafka.sh" stop || true
     "$ROOT/scripts/postgres.sh" stop || true
 }
@@ -177,7 +184,7 @@ case "${1:-}" in
     env) ensure_secrets && for s in "${SERVICES[@]}"; do service_env "$s"; done && simulator_env ;;
     stop-services)
         # make test runs its own service processes; a `make up` stack would share their consumer groups.
-        for s in erp-simulator "${SERVICES[@]}"; do
+        for s in erp-simulator "${PROCESSES[@]}"; do
             is_running "$s" && log "stopping $s from a running 'make up' (tests start their own)"
             stop_pid "$s" 30
         done ;;

@@ -33,7 +33,7 @@ async def admin() -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture(scope="session")
 def services() -> Iterator[dict[str, ServiceProcess]]:
     """Real service processes on test ports, against the real Kafka and PostgreSQL."""
-    names = ("erp-simulator", "ingest", "transform", "rules", "erp-connector")
+    names = ("erp-simulator", "ingest", "transform", "transform-progress", "rules", "erp-connector")
     procs = {name: ServiceProcess(name) for name in names}
     try:
         for proc in procs.values():

@@ -23,6 +23,7 @@ TEST_PORTS = {
     "transform": _BASE + 2,
     "rules": _BASE + 3,
     "erp-connector": _BASE + 4,
+    "transform-progress": _BASE + 5,
     "erp-simulator": _BASE + 90,
 }
 READY_PATHS = {"erp-simulator": "/_sim/state"}
@@ -37,9 +38,11 @@ def service_env(service: str) -> dict[str, str]:
     out = subprocess.run(
         [str(ROOT / "scripts" / "stack.sh"), "env"], check=True, capture_output=True, text=True
     )
-    prefix = service.upper().replace("-", "_") + "_"
+    prefix = service.removesuffix("-progress").upper().replace("-", "_") + "_"
     env = dict(line.split("=", 1) for line in out.stdout.splitlines() if line.startswith(prefix))
     env[f"{prefix}PORT"] = str(TEST_PORTS[service])
+    if service == "transform-progress":  # transform's progress consumer, in a process of its own
+        env["TRANSFORM_ROLE"] = "progress"
     if service == "transform":  # tests edit configuration tables and should not wait 30 s for a reload
         env["TRANSFORM_CONFIG_RELOAD_S"] = "1"
     if service == "erp-connector":  # the test simulator, not a `make up` one
@@ -61,7 +64,11 @@ class ServiceProcess:
         env = {**os.environ, **service_env(self.service), **self.extra_env}
         log = (ROOT / ".local" / "logs" / f"test-{self.service}.log").open("ab")
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", self.service.replace("-", "_")], env=env, stdout=log, stderr=log, cwd=ROOT
+            [PYTHON, "-m", self.service.removesuffix("-progress").replace("-", "_")],
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
         )
         self.wait_ready(timeout_s)
         return self

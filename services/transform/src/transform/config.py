@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -12,6 +14,9 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSFORM_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8102
+    # One process can run both consumers, or each its own: a history import's CPU work then never delays
+    # a worker's progress report (the HTTP read side is served by every role).
+    role: Literal["all", "lines", "progress"] = "all"
     import_batch_size: int = Field(default=500, ge=1, le=5000)
     progress_batch_size: int = Field(default=50, ge=1, le=500)
     feed_overlap_s: int = Field(default=300, ge=0, description="Timestamp `since` is widened by this")

@@ -62,18 +62,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             config = ConfigurationCache(rt.pool, settings.config_reload_s)
             await config.seed_defaults()
-            rt.subscribe(
-                topics.INGEST_HETONG_ROW_CHANGED,
-                LINES_GROUP,
-                on_hetong_row_changed(config),
-                max_records=settings.import_batch_size,
-            )
-            rt.subscribe(
-                topics.INGEST_PROGRESS_REPORTED,
-                PROGRESS_GROUP,
-                on_progress_reported(config),
-                max_records=settings.progress_batch_size,
-            )
+            if settings.role in ("all", "lines"):
+                rt.subscribe(
+                    topics.INGEST_HETONG_ROW_CHANGED,
+                    LINES_GROUP,
+                    on_hetong_row_changed(config),
+                    max_records=settings.import_batch_size,
+                )
+            if settings.role in ("all", "progress"):
+                rt.subscribe(
+                    topics.INGEST_PROGRESS_REPORTED,
+                    PROGRESS_GROUP,
+                    on_progress_reported(config),
+                    max_records=settings.progress_batch_size,
+                )
             secret = settings.token_secret.get_secret_value()
             app.state.ctx = Context(
                 settings, rt.pool, TokenVerifier(secret, settings.token_issuer, settings.token_audience)

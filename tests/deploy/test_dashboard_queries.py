@@ -46,9 +46,19 @@ def _config(tmp: Path) -> Path:
     [config] = yaml_docs(PROM / "prometheus.local.yml")
     config["global"].update(scrape_interval=f"{SCRAPE_S}s", evaluation_interval=f"{SCRAPE_S}s")
     config["rule_files"] = [str(PROM / "alerts.yml")]
+    local_ports = {
+        "8101": "ingest",
+        "8102": "transform",
+        "8103": "rules",
+        "8104": "erp-connector",
+        "8105": "transform-progress",
+        "8190": "erp-simulator",
+    }
     for job in config["scrape_configs"]:
         for static in job["static_configs"]:
-            static["targets"] = [f"127.0.0.1:{TEST_PORTS[job['job_name']]}"]
+            static["targets"] = [
+                f"127.0.0.1:{TEST_PORTS[local_ports[t.rsplit(':', 1)[1]]]}" for t in static["targets"]
+            ]
     path = tmp / "prometheus.yml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return path

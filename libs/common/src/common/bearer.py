@@ -74,8 +74,14 @@ def verify_request(request: Request, verifier: TokenVerifier, scope: str) -> Tok
     return claims
 
 
+def app_verifier(request: Request) -> TokenVerifier:
+    """Every service's composition root puts its verifier at `app.state.ctx.tokens`."""
+    verifier: TokenVerifier = request.app.state.ctx.tokens
+    return verifier
+
+
 def require_scope(
-    scope: str, verifier: Callable[[Request], TokenVerifier]
+    scope: str, verifier: Callable[[Request], TokenVerifier] = app_verifier
 ) -> Callable[[Request], Awaitable[TokenClaims]]:
     async def dependency(request: Request) -> TokenClaims:
         return verify_request(request, verifier(request), scope)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 
-from common.bearer import TokenClaims, TokenVerifier, require_scope
+from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
 from erp_connector.service_layer.scheduler import NotRunningError
 from erp_connector.service_layer.status import sync_status
@@ -19,12 +19,7 @@ router = APIRouter()
 DIRECTIONS = {"both": ["pull", "push"], "pull": ["pull"], "push": ["push"]}
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.ctx.tokens
-    return verifier
-
-
-Admin = Annotated[TokenClaims, Depends(require_scope("admin", _verifier))]
+Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
 
 
 def _ctx(request: Request) -> Context:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from common.bearer import TokenClaims, TokenVerifier, require_scope
+from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
 from rules.adapters import repository as repo
 from rules.domain.rule_config import RuleError
@@ -23,12 +23,7 @@ router = APIRouter()
 T = TypeVar("T")
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.ctx.tokens
-    return verifier
-
-
-Admin = Annotated[TokenClaims, Depends(require_scope("admin", _verifier))]
+Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
 RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 

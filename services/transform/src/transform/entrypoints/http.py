@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from common.bearer import TokenClaims, TokenVerifier, require_scope
+from common.bearer import TokenClaims, require_scope
 from common.web import ApiError, json_response
 from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
@@ -19,12 +19,7 @@ from transform.service_layer.pending import BadSinceError, pending_updates
 router = APIRouter()
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.ctx.tokens
-    return verifier
-
-
-SyncRead = Annotated[TokenClaims, Depends(require_scope("sync:read", _verifier))]
+SyncRead = Annotated[TokenClaims, Depends(require_scope("sync:read"))]
 
 
 @router.get("/sync/pending-updates")

@@ -11,6 +11,7 @@ from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.transform import ContractStandardized
 from transform.adapters import repository as repo
+from transform.adapters.locks import lock_contracts
 from transform.domain.mapping import standardize
 from transform.domain.precedence import ProcessState, Report, after_upload, overlay
 from transform.service_layer.progress import progress_of
@@ -62,6 +63,7 @@ def line_write(
 
 async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], config: Configuration) -> None:
     latest = newest_per_line(changes)
+    await lock_contracts(conn, {k[0] for k in latest})  # before reading: a report may be committing
     current = await repo.line_versions(conn, list(latest))
     fresh = [c for k, c in latest.items() if c.event.version > current.get(k, 0)]  # older: superseded
     if not fresh:

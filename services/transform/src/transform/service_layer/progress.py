@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from transform.adapters import repository as repo
+from transform.adapters.locks import lock_contracts
 from transform.domain.precedence import ProcessState, Report, overlay
 from transform.domain.progress import Progress, compute_progress
 from transform.domain.status import parse_status
@@ -34,6 +35,7 @@ def _report(e: ProgressReported) -> Report:
 
 async def apply_reports(conn: asyncpg.Connection, changes: list[ReportChange], config: Configuration) -> None:
     """Reports keep their own version per (contract, line, process); older ones are superseded."""
+    await lock_contracts(conn, {c.event.contract_no for c in changes})  # the lines path takes the same locks
     for change in changes:
         e = change.event
         if not await repo.save_report(conn, e):

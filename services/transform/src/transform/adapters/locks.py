@@ -1,0 +1,32 @@
+"""One lock per contract, shared by the lines path and the progress path (issue 8, defect 1).
+
+Both paths read a line's process states and the stored reports, then write the merged result. Without a
+common lock a report committed between the lines path's read and its write is overwritten. The unit is the
+contract, not the line: a report may name every line of a contract (no 产品ID) and may arrive before its line
+exists, so the contract is the smallest key both sides know. Locks are taken in one statement, in ascending
+key order, so two transactions locking overlapping sets never deadlock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncpg
+
+_NAMESPACE = b"transform.contract\x1f"
+
+
+def contract_lock_key(contract_no: str) -> int:
+    """A stable signed 64-bit advisory-lock key (Python's hash() is salted per process)."""
+    digest = hashlib.blake2b(_NAMESPACE + contract_no.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_contracts(conn: asyncpg.Connection, contract_nos: Iterable[str]) -> None:
+    """Held until the transaction ends. unnest keeps the array's order: keys are locked smallest first."""
+    keys = sorted({contract_lock_key(c) for c in contract_nos})
+    if keys:
+        await conn.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k", keys)

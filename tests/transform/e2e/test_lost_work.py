@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from tests.support.api import bearer, create_client, eventually, login
+from tests.support.feed import cursor_now, drain
 from tests.support.generate import PRODUCTS, contract_rows
 from tests.support.stack import ServiceProcess
 
@@ -59,7 +61,7 @@ async def _upload(
 
 async def _versions(admin: asyncpg.Connection, prefix: str) -> list[int]:
     rows = await admin.fetch(
-        "SELECT version FROM transform.hetong_original WHERE contract_no LIKE $1", prefix + "%"
+        "SELECT version FROM transform.hetong_original WHERE contract_no LIKE $1 ORDER BY 1", prefix + "%"
     )
     return [r["version"] for r in rows]
 
@@ -164,3 +166,64 @@ async def _products(admin: asyncpg.Connection, prefix: str) -> dict[Line, str | 
         prefix + "%",
     )
     return {(r[0], r[1]): r[2] for r in rows}
+
+
+async def test_a_report_before_its_line_is_applied_reaches_the_feed_once(
+    admin: asyncpg.Connection, services: dict[str, ServiceProcess], http: httpx.AsyncClient
+) -> None:
+    """The lines consumer is frozen (SIGSTOP) so the report is stored while its line does not exist yet."""
+    auth = bearer(await login(http, services["ingest"].url, *await create_client(admin)))
+    ingest, feed_url = (
+        services["ingest"].url,
+        services["transform-progress"].url,
+    )  # every role serves the feed
+    c, p = f"B{uuid.uuid4().hex[:6]}-1", "P1"
+    row = {
+        "合同编号": c,
+        "产品ID": p,
+        "产品名称": "陶瓷网纹辊",
+        **dict.fromkeys(ROUTES["陶瓷网纹辊"], "未开始"),
+    }
+    cursor = await cursor_now(http, feed_url, auth)
+    lines_consumer = services["transform"].proc
+    assert lines_consumer is not None
+    lines_consumer.send_signal(signal.SIGSTOP)
+    try:
+        await _upload(http, ingest, auth, [row])
+        r = await http.put(
+            f"{ingest}/sync/contracts/{c}/progress",
+            json={"基辊加工": "已完成", "产品ID": p, "updated_by": "worker_early"},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+        await eventually(lambda: _stored_report(admin, c), timeout_s=60)
+        assert await _versions(admin, c) == [], "the line must not be applied before the report"
+    finally:
+        lines_consumer.send_signal(signal.SIGCONT)
+    await eventually(lambda: _versions(admin, c), timeout_s=120)
+
+    async def mine() -> list[dict[str, Any]]:
+        items, _ = await drain(http, feed_url, auth, cursor)
+        return [i for i in items if (i["合同编号"], i["产品ID"]) == (c, p)]
+
+    items = await eventually(mine, timeout_s=60)
+    # A newer upload of the line (remark changed) must not announce the same report again.
+    await _upload(http, ingest, auth, [{**row, "备注": "改"}])
+    await eventually(lambda: _all_versions(admin, c, 2), timeout_s=60)
+    items = await mine()
+    assert len(items) == 1, items
+    assert items[0]["updated_by"] == "worker_early"
+    assert items[0]["processes"]["基辊加工"]["status"] == "已完成"
+    assert items[0]["processes"]["基辊加工"]["source"] == "report"
+    assert items[0]["processes"]["喷砂"]["source"] == "upload"
+
+
+async def _stored_report(admin: asyncpg.Connection, contract_no: str) -> bool:
+    n = await admin.fetchval(
+        "SELECT count(*) FROM transform.progress_reports WHERE contract_no = $1", contract_no
+    )
+    return bool(n)
+
+
+async def _all_versions(admin: asyncpg.Connection, contract_no: str, version: int) -> bool:
+    return await _versions(admin, contract_no) == [version]

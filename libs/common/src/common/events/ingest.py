@@ -21,6 +21,9 @@ class HetongRowChanged(BaseModel):
     source: str = Field(description="Client-declared source, e.g. local_system")
     client_id: str
     received_at: datetime
+    deleted: bool = Field(
+        default=False, description="True when the line was deleted at the source; row is then empty"
+    )
 
 
 class ProgressReported(BaseModel):
@@ -34,5 +37,11 @@ class ProgressReported(BaseModel):
     status: str = Field(description="Status word as reported, e.g. 已完成")
     version: int = Field(ge=1, description="Monotonic per (contract, process)")
     updated_by: str
-    update_time: datetime
+    update_time: datetime = Field(
+        description="When the worker says it happened (bounded by ingest's skew check)"
+    )
     client_id: str
+    received_at: datetime | None = Field(
+        default=None,
+        description="When ingest accepted the report (server clock): compared with HetongRowChanged.received_at",
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from transform.domain.cursor import Position
 
@@ -24,13 +26,46 @@ class FeedEntry:
     current_process: str | None
     updated_at: datetime
     updated_by: str
+    deleted: bool
+    processes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedWrite:
+    contract_no: str
+    product_id: str
+    progress_percentage: Decimal
+    current_process: str | None
+    updated_at: datetime
+    updated_by: str
+    deleted: bool = False
+    processes: dict[str, Any] = field(default_factory=dict)  # full effective state, never a diff
+
+
+async def append_feed(conn: asyncpg.Connection, items: list[FeedWrite]) -> None:
+    if not items:
+        return
+    await conn.execute(
+        """INSERT INTO change_feed (contract_no, product_id, progress_percentage, current_process, updated_at,
+             updated_by, deleted, processes)
+           SELECT c, p, pct, cur, at, by, d, pr::jsonb FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[],
+             $5::timestamptz[], $6::text[], $7::boolean[], $8::text[]) AS t(c, p, pct, cur, at, by, d, pr)""",
+        [i.contract_no for i in items],
+        [i.product_id for i in items],
+        [i.progress_percentage for i in items],
+        [i.current_process for i in items],
+        [i.updated_at for i in items],
+        [i.updated_by for i in items],
+        [i.deleted for i in items],
+        [orjson.dumps(i.processes).decode() for i in items],
+    )
 
 
 async def read_after(conn: asyncpg.Connection, after: Position, limit: int) -> list[FeedEntry]:
     """Rows past `after`, only from transactions older than every one still running."""
     rows = await conn.fetch(
         """SELECT txid::text::bigint AS txid, seq, contract_no, product_id, progress_percentage, current_process,
-                  updated_at, updated_by
+                  updated_at, updated_by, deleted, processes
            FROM change_feed
            WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
            ORDER BY txid, seq LIMIT $3""",
@@ -47,6 +82,8 @@ async def read_after(conn: asyncpg.Connection, after: Position, limit: int) -> l
             r["current_process"],
             r["updated_at"],
             r["updated_by"],
+            r["deleted"],
+            orjson.loads(r["processes"]),
         )
         for r in rows
     ]

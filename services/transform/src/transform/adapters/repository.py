@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from transform.adapters.feed import FeedWrite, append_feed
+from transform.domain.line_feed import processes_view
 from transform.domain.mapping import DEFAULT_MAPPING, FieldMapping, FieldSpec
 from transform.domain.precedence import ProcessState, Report
 from transform.domain.routes import (
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from common.events.ingest import HetongRowChanged, ProgressReported
+    from transform.domain.line_feed import FeedNote
     from transform.domain.mapping import StandardizedRow
     from transform.domain.progress import Progress
 
@@ -47,6 +50,13 @@ class LineWrite:
     product_type: str
     states: list[ProcessState]
     progress: Progress
+    feed: FeedNote | None = None  # the write owes the pending-updates feed an item
+
+
+@dataclass(frozen=True, slots=True)
+class LineHead:
+    version: int
+    deleted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +71,29 @@ def _keys(keys: list[Key]) -> tuple[list[str], list[str]]:
     return [k[0] for k in keys], [k[1] for k in keys]
 
 
-async def line_versions(conn: asyncpg.Connection, keys: list[Key]) -> dict[Key, int]:
+async def line_heads(conn: asyncpg.Connection, keys: list[Key]) -> dict[Key, LineHead]:
     rows = await conn.fetch(
-        "SELECT h.contract_no, h.product_id, h.version FROM hetong_original h"
+        "SELECT h.contract_no, h.product_id, h.version, h.deleted FROM hetong_original h"
         " JOIN unnest($1::text[], $2::text[]) AS k(c, p) ON h.contract_no = k.c AND h.product_id = k.p"
         " FOR UPDATE OF h",
         *_keys(keys),
     )
-    return {(r["contract_no"], r["product_id"]): r["version"] for r in rows}
+    return {(r["contract_no"], r["product_id"]): LineHead(r["version"], r["deleted"]) for r in rows}
+
+
+async def record_receipts(conn: asyncpg.Connection, events: list[HetongRowChanged]) -> None:
+    """The newest version consumed per line, applied or superseded (the consistency report's ledger).
+
+    One event per line: the caller passes the newest of its batch."""
+    await _bulk(
+        conn,
+        """INSERT INTO line_receipts AS l (contract_no, product_id, version, deleted)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[])
+           ON CONFLICT (contract_no, product_id) DO UPDATE SET version = excluded.version,
+             deleted = excluded.deleted, consumed_at = now()
+           WHERE l.version < excluded.version""",
+        [(e.contract_no, e.product_id, e.version, e.deleted) for e in events],
+    )
 
 
 def _state(r: Any) -> ProcessState:
@@ -80,6 +105,8 @@ def _state(r: Any) -> ProcessState:
         r["reported_status"],
         r["reported_at"],
         r["reported_by"],
+        r["uploaded_by"],
+        r["report_received_at"],
     )
 
 
@@ -101,7 +128,14 @@ async def reports_for(conn: asyncpg.Connection, contract_nos: set[str]) -> dict[
     )
     out: dict[str, list[Report]] = {}
     for r in rows:
-        report = Report(r["product_id"] or None, r["process"], r["status"], r["update_time"], r["updated_by"])
+        report = Report(
+            r["product_id"] or None,
+            r["process"],
+            r["status"],
+            r["update_time"],
+            r["updated_by"],
+            r["received_at"],
+        )
         out.setdefault(r["contract_no"], []).append(report)
     return out
 
@@ -116,30 +150,35 @@ async def _bulk(conn: asyncpg.Connection, sql: str, rows: list[tuple[Any, ...]])
         await conn.execute(sql, *(list(column) for column in zip(*rows, strict=True)))
 
 
-async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
+async def save_raw(conn: asyncpg.Connection, events: list[HetongRowChanged]) -> None:
     await _bulk(
         conn,
         """INSERT INTO hetong_original AS h (contract_no, product_id, version, row, content_hash, source, client_id,
-             received_at)
-           SELECT c, p, v, r::jsonb, h, s, cl, at FROM unnest($1::text[], $2::text[], $3::int[], $4::text[],
-             $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS t(c, p, v, r, h, s, cl, at)
+             received_at, deleted)
+           SELECT c, p, v, r::jsonb, h, s, cl, at, d FROM unnest($1::text[], $2::text[], $3::int[], $4::text[],
+             $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::boolean[]) AS t(c, p, v, r, h, s, cl, at, d)
            ON CONFLICT (contract_no, product_id) DO UPDATE SET version = excluded.version, row = excluded.row,
              content_hash = excluded.content_hash, source = excluded.source, client_id = excluded.client_id,
-             received_at = excluded.received_at, applied_at = now()""",
+             received_at = excluded.received_at, deleted = excluded.deleted, applied_at = now()""",
         [
             (
-                w.event.contract_no,
-                w.event.product_id,
-                w.event.version,
-                _json(w.event.row),
-                w.event.content_hash,
-                w.event.source,
-                w.event.client_id,
-                w.event.received_at,
+                e.contract_no,
+                e.product_id,
+                e.version,
+                _json(e.row),
+                e.content_hash,
+                e.source,
+                e.client_id,
+                e.received_at,
+                e.deleted,
             )
-            for w in writes
+            for e in events
         ],
     )
+
+
+async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
+    await save_raw(conn, [w.event for w in writes])
     await _bulk(
         conn,
         """INSERT INTO contracts AS c (contract_no, product_id, version, party_a, party_b, product_name,
@@ -155,6 +194,18 @@ async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
         [_contract_args(w) for w in writes],
     )
     await _save_products(conn, writes)
+
+
+async def delete_lines(conn: asyncpg.Connection, events: list[HetongRowChanged]) -> None:
+    """A deleted line keeps only its raw tombstone (for the version guard); it leaves every query."""
+    await save_raw(conn, events)
+    keys = _keys([(e.contract_no, e.product_id) for e in events])
+    for table in ("product_processes", "products", "contracts"):
+        await conn.execute(
+            f"DELETE FROM {table} t USING unnest($1::text[], $2::text[]) AS k(c, p)"  # noqa: S608 - fixed names
+            " WHERE t.contract_no = k.c AND t.product_id = k.p",
+            *keys,
+        )
 
 
 def _contract_args(w: LineWrite) -> tuple[Any, ...]:
@@ -212,13 +263,14 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
     await _bulk(
         conn,
         """INSERT INTO product_processes AS pp (contract_no, product_id, process, seq, uploaded_status, uploaded_at,
-             reported_status, reported_at, reported_by)
+             reported_status, reported_at, reported_by, uploaded_by, report_received_at)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
-             $7::text[], $8::timestamptz[], $9::text[])
+             $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[])
            ON CONFLICT (contract_no, product_id, process) DO UPDATE SET seq = excluded.seq,
              uploaded_status = excluded.uploaded_status, uploaded_at = excluded.uploaded_at,
              reported_status = excluded.reported_status, reported_at = excluded.reported_at,
-             reported_by = excluded.reported_by""",
+             reported_by = excluded.reported_by, uploaded_by = excluded.uploaded_by,
+             report_received_at = excluded.report_received_at""",
         [
             (
                 k[0],
@@ -230,19 +282,23 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
                 s.reported_status,
                 s.reported_at,
                 s.reported_by,
+                s.uploaded_by,
+                s.report_received_at,
             )
             for k, s in states
         ],
     )
 
 
-async def save_report(conn: asyncpg.Connection, e: ProgressReported) -> bool:
+async def save_report(conn: asyncpg.Connection, e: ProgressReported, received_at: datetime) -> bool:
     """Keep the report if it is newer than the one held; False means superseded."""
     row = await conn.fetchval(
-        """INSERT INTO progress_reports AS r (contract_no, product_id, process, status, version, updated_by, update_time)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """INSERT INTO progress_reports AS r (contract_no, product_id, process, status, version, updated_by, update_time,
+             received_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (contract_no, product_id, process) DO UPDATE SET status = excluded.status,
-             version = excluded.version, updated_by = excluded.updated_by, update_time = excluded.update_time
+             version = excluded.version, updated_by = excluded.updated_by, update_time = excluded.update_time,
+             received_at = excluded.received_at
            WHERE r.version < excluded.version RETURNING true""",
         e.contract_no,
         e.product_id or "",
@@ -251,6 +307,7 @@ async def save_report(conn: asyncpg.Connection, e: ProgressReported) -> bool:
         e.version,
         e.updated_by,
         e.update_time,
+        received_at,
     )
     return bool(row)
 
@@ -292,16 +349,8 @@ async def save_progress(
         at,
         by,
     )
-    await conn.execute(
-        "INSERT INTO change_feed (contract_no, product_id, progress_percentage, current_process, updated_at, updated_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        line.contract_no,
-        line.product_id,
-        progress.percentage,
-        progress.current_process,
-        at,
-        by,
-    )
+    item = FeedWrite(line.contract_no, line.product_id, progress.percentage, progress.current_process, at, by)
+    await append_feed(conn, [replace(item, processes=processes_view(states))])
 
 
 async def load_configuration(conn: asyncpg.Connection) -> tuple[FieldMapping, ProcessCatalog]:

@@ -2,6 +2,10 @@
 
 Each side's last word is kept with its time; the newer one counts. An upload that repeats the value it
 sent before is not a new word (uploaded_at stays), so a stale local copy never undoes a worker's report.
+
+Like with like (issue 8, defect 3): an upload is stamped with ingest's receive time, so a report is compared by
+ingest's receive time too, never by the worker's own `update_time`. A phone whose clock runs ahead can then
+neither beat later uploads nor reorder reports; `update_time` is kept only to show when the worker says it was.
 """
 
 from __future__ import annotations
@@ -19,31 +23,52 @@ class ProcessState:
     reported_status: str | None = None
     reported_at: datetime | None = None
     reported_by: str | None = None
+    uploaded_by: str | None = None
+    report_received_at: datetime | None = None  # server time; rows from before it existed fall back
+
+    @property
+    def report_time(self) -> datetime | None:
+        """When ingest received the report held here: the time the who-wins rule compares."""
+        return self.report_received_at or self.reported_at
+
+    @property
+    def report_counts(self) -> bool:
+        report = self.report_time
+        if report is None:
+            return False
+        if self.uploaded_at is None or self.uploaded_status is None:
+            return True
+        return report >= self.uploaded_at
 
     @property
     def effective(self) -> str | None:
-        if self.reported_at is None:
-            return self.uploaded_status
-        if self.uploaded_at is None or self.uploaded_status is None:
-            return self.reported_status
-        return self.reported_status if self.reported_at >= self.uploaded_at else self.uploaded_status
+        return self.reported_status if self.report_counts else self.uploaded_status
 
 
 def after_upload(
-    prev: ProcessState | None, process: str, seq: int, status: str | None, at: datetime
+    prev: ProcessState | None, process: str, seq: int, status: str | None, at: datetime, by: str | None = None
 ) -> ProcessState:
+    stamp, who = (at, by) if status is not None else (None, None)
     if prev is None:
-        return ProcessState(process, seq, status, at if status is not None else None)
+        return ProcessState(process, seq, status, stamp, uploaded_by=who)
     if prev.uploaded_status == status:
         return replace(prev, seq=seq)
-    return replace(prev, seq=seq, uploaded_status=status, uploaded_at=at if status is not None else None)
+    return replace(prev, seq=seq, uploaded_status=status, uploaded_at=stamp, uploaded_by=who)
 
 
 def after_report(
-    prev: ProcessState | None, process: str, seq: int, status: str, at: datetime, by: str
+    prev: ProcessState | None,
+    process: str,
+    seq: int,
+    status: str,
+    at: datetime,
+    by: str,
+    received_at: datetime | None = None,
 ) -> ProcessState:
     base = prev or ProcessState(process, seq)
-    return replace(base, reported_status=status, reported_at=at, reported_by=by)
+    return replace(
+        base, reported_status=status, reported_at=at, reported_by=by, report_received_at=received_at or at
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +80,11 @@ class Report:
     status: str
     update_time: datetime
     updated_by: str
+    received_at: datetime | None = None  # ingest's clock; None only for events from before it was sent
+
+    @property
+    def time(self) -> datetime:
+        return self.received_at or self.update_time
 
 
 def overlay(
@@ -62,11 +92,14 @@ def overlay(
 ) -> dict[str, ProcessState]:
     """Apply the reports that concern this line and are newer than what the line already holds."""
     merged = dict(states)
-    for r in sorted(reports, key=lambda r: r.update_time):
+    for r in sorted(reports, key=lambda r: r.time):
         if r.product_id not in (None, product_id):
             continue
         prev = merged.get(r.process)
-        if prev is None or prev.reported_at is None or r.update_time > prev.reported_at:
+        held = prev.report_time if prev else None
+        if held is None or r.time > held:
             seq = prev.seq if prev else 1000 + len(merged)
-            merged[r.process] = after_report(prev, r.process, seq, r.status, r.update_time, r.updated_by)
+            merged[r.process] = after_report(
+                prev, r.process, seq, r.status, r.update_time, r.updated_by, r.received_at
+            )
     return merged

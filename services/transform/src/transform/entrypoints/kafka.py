@@ -44,7 +44,9 @@ def on_hetong_row_changed(config: ConfigurationCache) -> Apply:
 
 def on_progress_reported(config: ConfigurationCache) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
-        changes = [ReportChange(decode(d, ProgressReported).payload) for d in batch]
+        changes = [
+            ReportChange(e.payload, e.occurred_at) for e in (decode(d, ProgressReported) for d in batch)
+        ]
         await apply_reports(conn, changes, await config.get())
 
     return apply

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from common import outbox, topics
 from common.events.envelope import Envelope
+from common.events.ingest import HetongRowChanged
 from common.events.transform import ContractStandardized
 from transform.adapters import repository as repo
+from transform.adapters.feed import FeedWrite, append_feed
 from transform.adapters.locks import lock_contracts
+from transform.domain.line_feed import FeedNote, newest_new_report, processes_view
 from transform.domain.mapping import standardize
 from transform.domain.precedence import ProcessState, Report, after_upload, overlay
 from transform.service_layer.progress import progress_of
@@ -19,7 +23,6 @@ from transform.service_layer.progress import progress_of
 if TYPE_CHECKING:
     import asyncpg
 
-    from common.events.ingest import HetongRowChanged
     from transform.service_layer.configuration import Configuration
 
 SCHEMA = "transform"
@@ -45,7 +48,12 @@ def newest_per_line(changes: Iterable[LineChange]) -> dict[Key, LineChange]:
 
 
 def line_write(
-    change: LineChange, prior: dict[str, ProcessState], reports: list[Report], config: Configuration
+    change: LineChange,
+    prior: dict[str, ProcessState],
+    reports: list[Report],
+    config: Configuration,
+    *,
+    restored: bool,
 ) -> repo.LineWrite:
     e = change.event
     std = standardize(e.row, config.mapping, config.catalog)
@@ -55,28 +63,54 @@ def line_write(
     for i, (process, status) in enumerate(std.process_statuses.items()):
         word = status.value if status is not None else None
         states[process] = after_upload(
-            prior.get(process), process, seqs.get(process, 1000 + i), word, e.received_at
+            prior.get(process), process, seqs.get(process, 1000 + i), word, e.received_at, e.client_id
         )
     states = overlay(states, reports, e.product_id)
-    return repo.LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states))
+    # A report stored before its line existed is applied here, and the feed must hear of it once (defect 2);
+    # a deleted line that comes back is announced too, or the agent would keep it deleted.
+    note = newest_new_report(prior, states) or (FeedNote(e.client_id, e.received_at) if restored else None)
+    return repo.LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states), note)
 
 
 async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], config: Configuration) -> None:
     latest = newest_per_line(changes)
     await lock_contracts(conn, {k[0] for k in latest})  # before reading: a report may be committing
-    current = await repo.line_versions(conn, list(latest))
-    fresh = [c for k, c in latest.items() if c.event.version > current.get(k, 0)]  # older: superseded
+    await repo.record_receipts(conn, [c.event for c in latest.values()])
+    heads = await repo.line_heads(conn, list(latest))
+    fresh = [c for k, c in latest.items() if k not in heads or c.event.version > heads[k].version]
     if not fresh:
-        return
-    prior = await repo.process_states(conn, [c.key for c in fresh])
-    reports = await repo.reports_for(conn, {c.key[0] for c in fresh})
+        return  # older: superseded
+    live = [c for c in fresh if not c.event.deleted]
+    gone = [c for c in fresh if c.event.deleted]
+    prior = await repo.process_states(conn, [c.key for c in live])
+    reports = await repo.reports_for(conn, {c.key[0] for c in live})
     writes = []
-    for n, c in enumerate(fresh, 1):
-        writes.append(line_write(c, prior.get(c.key, {}), reports.get(c.key[0], []), config))
+    for n, c in enumerate(live, 1):
+        restored = c.key in heads and heads[c.key].deleted
+        writes.append(
+            line_write(c, prior.get(c.key, {}), reports.get(c.key[0], []), config, restored=restored)
+        )
         if n % 50 == 0:
             await asyncio.sleep(0)  # standardising is CPU work: let the progress consumer in between
     await repo.save_lines(conn, writes)
-    await outbox.add(conn, SCHEMA, [_standardized(c, w) for c, w in zip(fresh, writes, strict=True)])
+    await repo.delete_lines(conn, [c.event for c in gone])
+    announced = [c for c in gone if not (c.key in heads and heads[c.key].deleted)]
+    await append_feed(conn, [_item(w) for w in writes if w.feed] + [_deletion(c.event) for c in announced])
+    await outbox.add(conn, SCHEMA, [_standardized(c, w) for c, w in zip(live, writes, strict=True)])
+
+
+def _item(w: repo.LineWrite) -> FeedWrite:
+    assert w.feed is not None
+    e, p = w.event, w.progress
+    item = FeedWrite(
+        e.contract_no, e.product_id, p.percentage, p.current_process, w.feed.updated_at, w.feed.updated_by
+    )
+    return replace(item, processes=processes_view(w.states))
+
+
+def _deletion(e: HetongRowChanged) -> FeedWrite:
+    """Announced once: a deleted line's item has no progress and no processes."""
+    return FeedWrite(e.contract_no, e.product_id, Decimal(0), None, e.received_at, e.client_id, deleted=True)
 
 
 def _standardized(change: LineChange, line: repo.LineWrite) -> outbox.OutboxRow:

@@ -40,6 +40,8 @@ def _entry(e: feed.FeedEntry) -> dict[str, Any]:
         "updated_at": e.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "updated_by": e.updated_by,
         "change_id": e.position.encode(),
+        "deleted": e.deleted,
+        "processes": e.processes,
     }
 
 

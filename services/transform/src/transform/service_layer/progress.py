@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from transform.adapters import repository as repo
@@ -27,10 +28,16 @@ def progress_of(route: ProcessRoute, states: dict[str, ProcessState]) -> Progres
 @dataclass(frozen=True, slots=True)
 class ReportChange:
     event: ProgressReported
+    occurred_at: datetime  # the envelope's: ingest's clock, for events sent before `received_at` existed
+
+    @property
+    def received_at(self) -> datetime:
+        return self.event.received_at or self.occurred_at
 
 
-def _report(e: ProgressReported) -> Report:
-    return Report(e.product_id, e.process, e.status, e.update_time, e.updated_by)
+def _report(c: ReportChange) -> Report:
+    e = c.event
+    return Report(e.product_id, e.process, e.status, e.update_time, e.updated_by, c.received_at)
 
 
 async def apply_reports(conn: asyncpg.Connection, changes: list[ReportChange], config: Configuration) -> None:
@@ -38,10 +45,10 @@ async def apply_reports(conn: asyncpg.Connection, changes: list[ReportChange], c
     await lock_contracts(conn, {c.event.contract_no for c in changes})  # the lines path takes the same locks
     for change in changes:
         e = change.event
-        if not await repo.save_report(conn, e):
+        if not await repo.save_report(conn, e, change.received_at):
             continue
         for line in await repo.lines_of(conn, e.contract_no, e.product_id):
-            states = overlay(line.states, [_report(e)], line.product_id)
+            states = overlay(line.states, [_report(change)], line.product_id)
             if states == line.states:
                 continue
             progress = progress_of(config.catalog.routes[line.product_type], states)

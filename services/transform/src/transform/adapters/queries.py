@@ -77,7 +77,7 @@ async def consistency(conn: asyncpg.Pool, sample: int = 100) -> dict[str, Any]:
     """Seed 000's sp_CheckDataConsistency, for this schema: what is missing where, and counts per state."""
     missing = await conn.fetch(
         """SELECT o.contract_no, o.product_id FROM hetong_original o
-           LEFT JOIN contracts c USING (contract_no, product_id) WHERE c.contract_no IS NULL
+           LEFT JOIN contracts c USING (contract_no, product_id) WHERE c.contract_no IS NULL AND NOT o.deleted
            ORDER BY 1, 2 LIMIT $1""",
         sample,
     )
@@ -88,7 +88,8 @@ async def consistency(conn: asyncpg.Pool, sample: int = 100) -> dict[str, Any]:
         sample,
     )
     counts = await conn.fetchrow(
-        """SELECT (SELECT count(*) FROM hetong_original) AS raw_lines, (SELECT count(*) FROM contracts) AS contracts,
+        """SELECT (SELECT count(*) FROM hetong_original WHERE NOT deleted) AS raw_lines,
+                  (SELECT count(*) FROM hetong_original WHERE deleted) AS deleted_lines, (SELECT count(*) FROM contracts) AS contracts,
                   (SELECT count(*) FROM products) AS products,
                   (SELECT count(*) FROM contracts WHERE issues <> '[]') AS lines_with_issues,
                   (SELECT count(*) FROM contracts WHERE unknown_statuses <> '{}') AS lines_with_unknown_statuses"""

@@ -68,7 +68,7 @@ def line_write(
     states = overlay(states, reports, e.product_id)
     # A report stored before its line existed is applied here, and the feed must hear of it once (defect 2);
     # a deleted line that comes back is announced too, or the agent would keep it deleted.
-    note = newest_new_report(prior, states) or (FeedNote(e.client_id, e.received_at) if restored else None)
+    note = FeedNote(e.client_id, e.received_at) if restored else newest_new_report(prior, states)
     return repo.LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states), note)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -51,3 +51,25 @@ def test_bad_reports_name_what_is_wrong(body: object, code: str) -> None:
 def test_naive_times_are_taken_as_utc() -> None:
     report = parse_report("HT1", {"检验": "已完成", "updated_by": "w", "update_time": "2023-09-17T08:00:00"})
     assert report.update_time.tzinfo is UTC
+
+
+def _at(offset_s: float) -> dict[str, str]:
+    when = datetime(2024, 5, 1, 10, tzinfo=UTC) + timedelta(seconds=offset_s)
+    return {"热喷涂": "已完成", "updated_by": "w", "update_time": when.isoformat()}
+
+
+NOW = datetime(2024, 5, 1, 10, tzinfo=UTC)
+
+
+def test_a_report_dated_beyond_the_allowed_skew_is_refused() -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_report("HT1", _at(301), now=NOW, max_skew=timedelta(minutes=5))
+    assert caught.value.code == "update_time_in_future"
+    assert "时钟" in str(caught.value)
+    assert "clock" in str(caught.value)
+
+
+def test_a_report_within_the_skew_or_in_the_past_is_kept() -> None:
+    for offset in (300, 0, -86400):
+        report = parse_report("HT1", _at(offset), now=NOW, max_skew=timedelta(minutes=5))
+        assert report.update_time == NOW + timedelta(seconds=offset)

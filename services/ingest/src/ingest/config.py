@@ -16,3 +16,6 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     max_body_bytes: int = 8 * 1024 * 1024
     max_rows_per_batch: int = 10_000
     login_failures_per_minute: int = 10
+    update_time_max_skew_s: int = Field(
+        default=300, ge=0, le=86400, description="A report's update_time may be at most this far ahead of now"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.domain.lines import PRODUCT_ID, normalize_key
@@ -11,6 +11,7 @@ from ingest.domain.lines import PRODUCT_ID, normalize_key
 STATUSES = ("未开始", "进行中", "已完成", "暂停", "返工", "待检", "报废")
 _META = frozenset({"updated_by", "update_time", PRODUCT_ID, "expected_version"})
 MAX_PROCESSES_PER_REPORT = 20
+DEFAULT_MAX_SKEW = timedelta(minutes=5)
 
 
 class ReportError(ValueError):
@@ -33,6 +34,18 @@ class ProgressReport:
     updated_by: str
     update_time: datetime
     expected_version: int | None
+
+
+def _not_ahead(at: datetime, now: datetime, max_skew: timedelta) -> datetime:
+    """A phone whose clock runs ahead would lock the process (every later report is older) and beat uploads."""
+    if at > now + max_skew:
+        limit = int(max_skew.total_seconds())
+        raise ReportError(
+            "update_time_in_future",
+            f"update_time {at.isoformat()} 比服务器时间快 {limit} 秒以上，请校准设备时钟或省略 update_time"
+            f" / update_time is more than {limit}s ahead of the server clock; fix the device clock or omit it",
+        )
+    return at
 
 
 def _time(value: object) -> datetime:
@@ -70,7 +83,9 @@ def _updates(body: dict[str, Any]) -> tuple[ProcessUpdate, ...]:
     return tuple(updates)
 
 
-def parse_report(contract_no: str, body: object) -> ProgressReport:
+def parse_report(
+    contract_no: str, body: object, *, now: datetime | None = None, max_skew: timedelta = DEFAULT_MAX_SKEW
+) -> ProgressReport:
     if not isinstance(body, dict):
         raise ReportError("invalid_request", "请求体必须是 JSON 对象 / body must be a JSON object")
     by = body.get("updated_by")
@@ -82,11 +97,12 @@ def parse_report(contract_no: str, body: object) -> ProgressReport:
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 0):
         raise ReportError("invalid_expected_version", "expected_version 必须是非负整数 / must be an integer")
     product = body.get(PRODUCT_ID)
+    now = now or datetime.now(UTC)
     return ProgressReport(
         contract_no=normalize_key(contract_no),
         product_id=normalize_key(product) or None if product is not None else None,
         updates=_updates(body),
         updated_by=normalize_key(by),
-        update_time=_time(body.get("update_time", datetime.now(UTC).isoformat())),
+        update_time=_not_ahead(_time(body.get("update_time", now.isoformat())), now, max_skew),
         expected_version=version,
     )

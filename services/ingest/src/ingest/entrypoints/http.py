@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -121,7 +122,8 @@ async def put_progress(
     contract_no: str, request: Request, caller: Annotated[Caller, Depends(require("progress:write"))]
 ) -> Response:
     try:
-        report = parse_report(contract_no, _json(await request.body()))
+        skew = timedelta(seconds=request.app.state.ctx.settings.update_time_max_skew_s)
+        report = parse_report(contract_no, _json(await request.body()), max_skew=skew)
         result = await report_progress(
             request.app.state.ctx.pool, report, caller.client_id, correlation_id.get()
         )

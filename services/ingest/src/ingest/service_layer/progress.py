@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from common import outbox, topics
@@ -49,6 +50,7 @@ async def _apply(
         f"{report.contract_no}\x1f{product}\x1f{update.process}",
     )
     current = await repo.lock_progress(conn, report.contract_no, product, update.process)
+    received_at = datetime.now(UTC)  # after the lock: receive times follow the versions handed out
     if current and report.expected_version is not None and current.version != report.expected_version:
         raise ProgressConflictError(
             f"{update.process} 当前版本 {current.version}，请求基于 {report.expected_version}"
@@ -77,6 +79,7 @@ async def _apply(
         updated_by=report.updated_by,
         update_time=report.update_time,
         client_id=client_id,
+        received_at=received_at,
     )
     envelope = Envelope[ProgressReported](
         event_type="ProgressReported", source=SCHEMA, correlation_id=correlation_id, payload=event

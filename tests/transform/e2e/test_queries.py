@@ -195,6 +195,10 @@ def test_consistency_report_from_the_command_line() -> None:
     )
     report = json.loads(done.stdout)
     assert set(report) == {
+        "reports_not_applied",
+        "reports_missing_from_feed",
+        "lines_not_materialised",
+        "lines_dead_lettered",
         "raw_missing_from_standard",
         "products_without_progress",
         "counts",

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from transform.adapters import lost_work
+
 if TYPE_CHECKING:
     import asyncpg
 
@@ -73,6 +75,15 @@ async def contract_detail(conn: asyncpg.Pool, contract_no: str) -> list[dict[str
     return [dict(r) for r in rows]
 
 
+async def _lost_work(conn: asyncpg.Pool, sample: int) -> dict[str, Any]:
+    return {
+        "reports_not_applied": await lost_work.reports_not_applied(conn, sample),
+        "reports_missing_from_feed": await lost_work.reports_missing_from_feed(conn, sample),
+        "lines_not_materialised": await lost_work.lines_not_materialised(conn, sample),
+        "lines_dead_lettered": await lost_work.lines_dead_lettered(conn),
+    }
+
+
 async def consistency(conn: asyncpg.Pool, sample: int = 100) -> dict[str, Any]:
     """Seed 000's sp_CheckDataConsistency, for this schema: what is missing where, and counts per state."""
     missing = await conn.fetch(
@@ -98,6 +109,7 @@ async def consistency(conn: asyncpg.Pool, sample: int = 100) -> dict[str, Any]:
         "SELECT coalesce(contract_status, '(none)') AS state, count(*) AS n FROM contracts GROUP BY 1 ORDER BY 1"
     )
     return {
+        **await _lost_work(conn, sample),
         "raw_missing_from_standard": [
             {"合同编号": r[0], "产品ID": r[1], "issue_type": "原始表存在，标准表不存在"} for r in missing
         ],

@@ -61,7 +61,8 @@ def newest_new_report(
     ]
     if not fresh:
         return None
-    newest = max(fresh, key=lambda s: (s.report_time, s.process))
+    # The item names the latest update_time it announces: every report in it is then at or before updated_at.
+    newest = max(fresh, key=lambda s: (s.reported_at, s.process))
     if newest.reported_by is None or newest.reported_at is None:  # a report always has both
         return None
     return FeedNote(newest.reported_by, newest.reported_at)

@@ -17,6 +17,7 @@ from tests.support.api import bearer, create_client, login
 from tests.support.generate import contract_rows
 from tests.support.stack import ServiceProcess
 from transform.adapters.repository import save_lines
+from transform.domain.mapping import standardize
 from transform.service_layer.configuration import ConfigurationCache
 from transform.service_layer.lines import apply_lines, line_write
 
@@ -145,7 +146,8 @@ async def materialise(payloads: list[bytes], report: Report, chunk: int = 500) -
             async with pool.acquire() as conn, conn.transaction():
                 await apply_lines(conn, changes[i : i + chunk], config)
         ours = len(changes) / (time.perf_counter() - started)
-    writes = [line_write(c, {}, [], config) for c in changes]
+    std = [standardize(c.event.row, config.mapping, config.catalog) for c in changes]
+    writes = [line_write(c, s, {}, [], config, restored=False) for c, s in zip(changes, std, strict=True)]
     async with transform_schema() as (_, pool):
         started = time.perf_counter()
         for i in range(0, len(writes), chunk):

@@ -39,7 +39,7 @@ async def env(
         f"{services['ingest'].url}/sync/contracts/batch", json={"contracts": rows}, headers=auth
     )
     assert r.json()["accepted"] == 2, r.text
-    e = {
+    e: dict[str, Any] = {
         "http": http,
         "auth": auth,
         "client_id": client_id,

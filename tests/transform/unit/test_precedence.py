@@ -54,3 +54,28 @@ def test_overlay_keeps_the_newest_report_and_is_idempotent() -> None:
     once = overlay({}, [new, old], "P1")
     assert once["检验"].effective == "已完成"
     assert overlay(once, [new, old], "P1") == once
+
+
+def test_a_report_is_compared_with_an_upload_by_when_ingest_received_both() -> None:
+    """Like with like: the phone said 10:00 (its clock runs ahead), ingest received it at 08:30; the upload
+    received at 09:00 is the newer word."""
+    reported = after_report(
+        after_upload(None, "热喷涂", 40, "未开始", T0),
+        "热喷涂",
+        40,
+        "已完成",
+        T0 + timedelta(hours=2),
+        "w",
+        T0 + timedelta(minutes=30),
+    )
+    changed = after_upload(reported, "热喷涂", 40, "进行中", T0 + timedelta(hours=1), "local")
+    assert changed.effective == "进行中"
+    assert reported.effective == "已完成"
+
+
+def test_between_reports_the_one_ingest_received_last_wins_whatever_the_phones_say() -> None:
+    reports = [
+        Report("P1", "热喷涂", "已完成", T0 + timedelta(hours=5), "fast_clock", T0),
+        Report(None, "热喷涂", "返工", T0, "right_clock", T0 + timedelta(minutes=1)),
+    ]
+    assert overlay({}, reports, "P1")["热喷涂"].effective == "返工"

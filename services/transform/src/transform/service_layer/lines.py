@@ -23,6 +23,7 @@ from transform.service_layer.progress import progress_of
 if TYPE_CHECKING:
     import asyncpg
 
+    from transform.domain.mapping import StandardizedRow
     from transform.service_layer.configuration import Configuration
 
 SCHEMA = "transform"
@@ -49,6 +50,7 @@ def newest_per_line(changes: Iterable[LineChange]) -> dict[Key, LineChange]:
 
 def line_write(
     change: LineChange,
+    std: StandardizedRow,
     prior: dict[str, ProcessState],
     reports: list[Report],
     config: Configuration,
@@ -56,7 +58,6 @@ def line_write(
     restored: bool,
 ) -> repo.LineWrite:
     e = change.event
-    std = standardize(e.row, config.mapping, config.catalog)
     route = config.catalog.route_for(std.fields)
     seqs = {s.name: s.seq for s in route.steps}
     states = dict(prior)
@@ -72,8 +73,22 @@ def line_write(
     return repo.LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states), note)
 
 
+async def _standardize_all(
+    changes: Iterable[LineChange], config: Configuration
+) -> dict[Key, StandardizedRow]:
+    """The CPU work, done before the contract locks so a report on these contracts waits only for the writes."""
+    out: dict[Key, StandardizedRow] = {}
+    for n, c in enumerate(changes, 1):
+        if not c.event.deleted:
+            out[c.key] = standardize(c.event.row, config.mapping, config.catalog)
+        if n % 50 == 0:
+            await asyncio.sleep(0)  # let the progress consumer in between
+    return out
+
+
 async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], config: Configuration) -> None:
     latest = newest_per_line(changes)
+    standardized = await _standardize_all(latest.values(), config)
     await lock_contracts(conn, {k[0] for k in latest})  # before reading: a report may be committing
     await repo.record_receipts(conn, [c.event for c in latest.values()])
     heads = await repo.line_heads(conn, list(latest))
@@ -84,14 +99,17 @@ async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], confi
     gone = [c for c in fresh if c.event.deleted]
     prior = await repo.process_states(conn, [c.key for c in live])
     reports = await repo.reports_for(conn, {c.key[0] for c in live})
-    writes = []
-    for n, c in enumerate(live, 1):
-        restored = c.key in heads and heads[c.key].deleted
-        writes.append(
-            line_write(c, prior.get(c.key, {}), reports.get(c.key[0], []), config, restored=restored)
+    writes = [
+        line_write(
+            c,
+            standardized[c.key],
+            prior.get(c.key, {}),
+            reports.get(c.key[0], []),
+            config,
+            restored=c.key in heads and heads[c.key].deleted,
         )
-        if n % 50 == 0:
-            await asyncio.sleep(0)  # standardising is CPU work: let the progress consumer in between
+        for c in live
+    ]
     await repo.save_lines(conn, writes)
     await repo.delete_lines(conn, [c.event for c in gone])
     announced = [c for c in gone if not (c.key in heads and heads[c.key].deleted)]

@@ -44,13 +44,15 @@ async def reports_missing_from_feed(pool: asyncpg.Pool, sample: int) -> list[dic
     """A line holds a report, yet no feed item for the line is as recent (within what the feed still keeps).
 
     Items name the newest update_time among the reports they announce, so `updated_at >= reported_at` holds
-    for every report an item announced."""
+    for every report an item announced; an item recorded after the report was received (a restored line's,
+    named after the upload) carries it too, since items are full state."""
     rows = await pool.fetch(
         """SELECT pp.contract_no, pp.product_id, pp.process FROM product_processes pp
            WHERE pp.reported_at IS NOT NULL
              AND coalesce(pp.report_received_at, pp.reported_at) >= (SELECT min(recorded_at) FROM change_feed)
              AND NOT EXISTS (SELECT 1 FROM change_feed f WHERE f.contract_no = pp.contract_no
-                             AND f.product_id = pp.product_id AND f.updated_at >= pp.reported_at)
+                             AND f.product_id = pp.product_id
+                             AND (f.updated_at >= pp.reported_at OR f.recorded_at >= pp.report_received_at))
            ORDER BY 1, 2, 3 LIMIT $1""",
         sample,
     )

@@ -316,13 +316,14 @@ async def claim_pushes(pool: asyncpg.Pool, limit: int, lease_s: float) -> list[P
     return [_item(r) for r in rows]
 
 
-async def save_progress(pool: asyncpg.Pool, item: PushItem, lease_s: float) -> None:
-    """Persist how far the item got (stage, target, counters) and extend its lease."""
-    await pool.execute(
+async def save_progress(pool: asyncpg.Pool, item: PushItem, lease_s: float) -> bool:
+    """Persist how far the item got (stage, target, counters) and extend its lease. False when the
+    claim is no longer ours: it expired (another worker may have it) or was taken; stop at once."""
+    status = await pool.execute(
         """
         UPDATE erp_push_queue SET stage = $3, erp_id = $4, erp_id_origin = $5, write_code = $6,
           attempts = $7, read_failures = $8, claimed_until = now() + make_interval(secs => $9), updated_at = now()
-        WHERE customer_id = $1 AND claim_token = $2
+        WHERE customer_id = $1 AND claim_token = $2 AND claimed_until > now()
         """,
         item.customer_id,
         uuid.UUID(item.claim_token),
@@ -334,11 +335,18 @@ async def save_progress(pool: asyncpg.Pool, item: PushItem, lease_s: float) -> N
         item.read_failures,
         lease_s,
     )
+    return _touched(status)
 
 
-async def release(pool: asyncpg.Pool, item: PushItem, delay_s: float, error: str | None) -> None:
-    """Back to pending, due again after `delay_s` (backoff, Retry-After or an open breaker)."""
-    await pool.execute(
+def _touched(status: str) -> bool:
+    """asyncpg's command tag, e.g. 'UPDATE 1'."""
+    return status.split()[-1] != "0"
+
+
+async def release(pool: asyncpg.Pool, item: PushItem, delay_s: float, error: str | None) -> bool:
+    """Back to pending, due again after `delay_s` (backoff, Retry-After or an open breaker).
+    False when the claim was no longer ours (then the row is left to whoever holds it)."""
+    status = await pool.execute(
         """
         UPDATE erp_push_queue SET status = 'pending', claim_token = NULL, claimed_until = NULL,
           next_attempt_at = now() + make_interval(secs => $3), stage = $4, erp_id = $5, erp_id_origin = $6,
@@ -357,6 +365,7 @@ async def release(pool: asyncpg.Pool, item: PushItem, delay_s: float, error: str
         item.read_failures,
         error,
     )
+    return _touched(status)
 
 
 async def finish(conn: asyncpg.Connection, item: PushItem, outcome: str, error: str | None) -> bool:

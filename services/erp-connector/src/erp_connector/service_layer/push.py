@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 BUDGET_PAUSE_S = 1.0
 
 
+class LeaseLostError(Exception):
+    """Our claim on a queued push expired or was taken by another worker: send nothing more for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class PushPolicy:
     batch_size: int
@@ -62,6 +66,7 @@ class PushReport:
     dead: int = 0
     retried: int = 0
     deferred: int = 0
+    lease_lost: int = 0
     saves: int = 0
     error: str | None = None
 
@@ -156,6 +161,9 @@ class PushWorker:
         await self._apply_request_target(item)
         try:
             await self._advance(item, report)
+        except LeaseLostError:
+            report.lease_lost += 1  # the row is another worker's now (or will be, once reclaimed)
+            log.warning("push of %s: lease lost; left to the worker that holds it", item.customer_id)
         except asyncio.CancelledError:
             if item.stage is Stage.WRITE and item.attempts:
                 item.stage = Stage.VERIFY  # the save may have been sent: read back before resending
@@ -194,7 +202,13 @@ class PushWorker:
         if named is not None and named != item.erp_id:
             item.erp_id, item.origin, item.write_code = named, Origin.REQUEST, False
             item.stage = Stage.WRITE
-            await repo.save_progress(self._pool, item, self._policy.lease_s)
+            await self._hold(item)
+
+    async def _hold(self, item: PushItem) -> None:
+        """Persist progress and renew the lease; called before every ERP call, so a worker whose
+        claim expired (and may already be someone else's) never talks to the ERP for it again."""
+        if not await repo.save_progress(self._pool, item, self._policy.lease_s):
+            raise LeaseLostError(item.customer_id)
 
     async def _advance(self, item: PushItem, report: PushReport) -> None:
         while True:
@@ -205,11 +219,12 @@ class PushWorker:
                     raise BusinessError(f"gave up after {item.attempts} ERP saves; last: {item.last_error}")
                 item.attempts += 1
                 report.saves += 1
-                await repo.save_progress(self._pool, item, self._policy.lease_s)  # counted before it is sent
+                await self._hold(item)  # counted before it is sent
                 await self._step(item, Stage.WRITE, self._write(item))
             else:
                 await self._step(item, Stage.VERIFY, self._verify(item))
-                await self._outcomes.synced(item)
+                if not await self._outcomes.synced(item):
+                    raise LeaseLostError(item.customer_id)
                 report.synced += 1
                 self._metrics.pushes.labels("synced").inc()
                 return
@@ -235,20 +250,26 @@ class PushWorker:
                 item.read_failures += 1
             raise
         await repo.add_attempt(self._pool, item, stage.value, "ok", None, time.perf_counter() - started)
-        await repo.save_progress(self._pool, item, self._policy.lease_s)
+        await self._hold(item)
 
     async def _resolve(self, item: PushItem) -> None:
+        item.erp_id, item.origin, item.write_code = await self._target(item)
+        item.stage = Stage.WRITE
+
+    async def _target(self, item: PushItem) -> tuple[int, Origin, bool]:
+        """Ours by code, else a record with our exact name, else a new ord. The lease was renewed
+        just before the first lookup (claim or `_step`) and is renewed again before each later call."""
         code = item.request.code.strip()
         if code and (found := await self._client.find_by_code(code)):
-            item.erp_id, item.origin, item.write_code = found.erp_id, Origin.CODE, True
-        elif item.name and (found := await self._client.find_by_name(item.name)):
-            # Claim a record with no code of its own; never overwrite the ERP's own code.
-            item.erp_id, item.origin, item.write_code = found.erp_id, Origin.NAME, found.code is None
-        else:
-            intsort, _ = item.write_plan(self._policy.create_defaults)
-            item.erp_id = await self._client.allocate_customer_id(intsort)
-            item.origin, item.write_code = Origin.ALLOCATED, True
-        item.stage = Stage.WRITE
+            return found.erp_id, Origin.CODE, True
+        if item.name:
+            await self._hold(item)
+            if found := await self._client.find_by_name(item.name):
+                # Claim a record with no code of its own; never overwrite the ERP's own code.
+                return found.erp_id, Origin.NAME, found.code is None
+        intsort, _ = item.write_plan(self._policy.create_defaults)
+        await self._hold(item)
+        return await self._client.allocate_customer_id(intsort), Origin.ALLOCATED, True
 
     async def _write(self, item: PushItem) -> None:
         assert item.erp_id is not None
@@ -258,6 +279,7 @@ class PushWorker:
 
     async def _verify(self, item: PushItem) -> None:
         assert item.erp_id is not None
+        await self._hold(item)
         _, fields = item.write_plan(self._policy.create_defaults)
         await self._client.verify_customer(item.erp_id, fields)
 
@@ -273,7 +295,9 @@ class PushWorker:
         await repo.release(self._pool, item, delay, item.last_error)
 
     async def _dead(self, item: PushItem, exc: ErpError, report: PushReport) -> None:
-        await self._outcomes.dead(item, exc)
+        if not await self._outcomes.dead(item, exc):
+            report.lease_lost += 1  # another worker holds it now; it decides how this push ends
+            return
         report.dead += 1
         self._metrics.pushes.labels("dead").inc()
         self._metrics.sync_failures.labels("push").inc()

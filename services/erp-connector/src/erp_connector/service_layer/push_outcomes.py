@@ -31,16 +31,20 @@ class PushOutcomes:
     def __init__(self, pool: asyncpg.Pool, consumer: str, schema: str = SCHEMA) -> None:
         self._pool, self._consumer, self._schema = pool, consumer, schema
 
-    async def synced(self, item: PushItem) -> None:
+    async def synced(self, item: PushItem) -> bool:
+        """False when the claim was lost (nothing written: the holder reports the push)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            if await repo.finish(conn, item, "synced", None):
-                await outbox.add(conn, self._schema, [self._completed(item, "synced", None)])
+            if not await repo.finish(conn, item, "synced", None):
+                return False
+            await outbox.add(conn, self._schema, [self._completed(item, "synced", None)])
+        return True
 
-    async def dead(self, item: PushItem, exc: ErpError) -> None:
+    async def dead(self, item: PushItem, exc: ErpError) -> bool:
+        """False when the claim was lost (nothing written)."""
         error = mask_phones(f"{type(exc).__name__}: {exc.message}")[:500]
         async with self._pool.acquire() as conn, conn.transaction():
             if not await repo.finish(conn, item, "dead", error):
-                return
+                return False
             await inbox.mark_dead(conn, self._consumer, uuid.UUID(item.request.event_id))
             await outbox.add(
                 conn,
@@ -48,6 +52,7 @@ class PushOutcomes:
                 [self._dead_letter(item, exc, error), self._completed(item, "failed", error)],
             )
         await repo.add_attempt(self._pool, item, item.stage.value, "dead", error, 0.0)
+        return True
 
     def _completed(self, item: PushItem, result: str, error: str | None) -> outbox.OutboxRow:
         payload = CustomerPushCompleted(

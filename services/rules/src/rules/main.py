@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,8 +15,8 @@ from prometheus_client import Counter
 from common import topics
 from common.bearer import TokenVerifier
 from common.service import Metrics, ServiceRuntime, base_app
+from rules.adapters.decision_metrics import DecisionCounter
 from rules.config import Settings
-from rules.domain.rulebook import Decision
 from rules.entrypoints.http import router
 from rules.entrypoints.kafka import (
     on_contract_standardized,
@@ -47,13 +49,23 @@ class Context:
     rulebook: RuleBookCache
 
 
-def decisions_counter(metrics: Metrics) -> Counter:
-    return Counter(
-        "rollsync_sync_decisions",
-        "Sync decisions made after a customer changed, by matched rule and action",
-        ["rule", "action"],
-        registry=metrics.registry,
+DECISIONS_RESOLVE_S = 5.0
+
+
+def decisions_counter(metrics: Metrics) -> DecisionCounter:
+    """Decisions count once their transaction committed: resolved at each scrape (and see lifespan)."""
+    return DecisionCounter(
+        Counter(
+            "rollsync_sync_decisions",
+            "Sync decisions made after a customer changed (committed), by matched rule and action",
+            ["rule", "action"],
+            registry=metrics.registry,
+        )
     )
+
+
+def count_decisions(metrics: Metrics, decisions: DecisionCounter, pool: asyncpg.Pool) -> None:
+    metrics.on_scrape(lambda: decisions.resolve(pool))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,16 +73,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics("rules")
     decisions = decisions_counter(metrics)
 
-    def count(decision: Decision) -> None:
-        decisions.labels(decision.rule, decision.action).inc()
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = ServiceRuntime("rules", SCHEMA, settings, metrics)
         await rt.open([*CONSUMED, topics.RULES_CUSTOMER_SYNC_REQUESTED])
+        resolver: asyncio.Task[None] | None = None
         try:
             cache = RuleBookCache(PostgresRuleSource(rt.pool))
-            deps = Deps(cache, count)
+            deps = Deps(cache, decisions.record)
+            count_decisions(metrics, decisions, rt.pool)
+            resolver = asyncio.create_task(decisions.resolve_every(rt.pool, DECISIONS_RESOLVE_S))
             batch = settings.customer_batch_size
             rt.subscribe(
                 topics.TRANSFORM_CONTRACT_STANDARDIZED, CONTRACTS_GROUP, on_contract_standardized(deps)
@@ -96,6 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await rt.start(app)
             yield
         finally:
+            if resolver is not None:
+                resolver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await resolver
             await rt.close()
 
     app = base_app("rules", metrics, lifespan, settings.max_body_bytes)

@@ -61,6 +61,24 @@ async def find(conn: asyncpg.Connection, by: str, value: object, *, lock: bool =
     return customer_of(row) if row else None
 
 
+IDENTITY_LOCKS: Final = 0x72756C65  # "rule": the advisory-lock class of customer identity keys
+
+
+async def lock_identities(conn: asyncpg.Connection, keys: set[str]) -> None:
+    """Hold, until this transaction ends, a lock per identity key (company name key, WeChat id) a batch
+    may match on or create a customer under. Matching reads committed rows only, so without it a capture
+    and a pull of one new company, in two transactions, would each find nothing and each insert.
+    `name_key` cannot be unique (two WeChat contacts of one company are two customers), hence a lock.
+    Taken in one statement in hash order, so two batches never wait for each other crosswise."""
+    if keys:
+        await conn.execute(
+            """SELECT pg_advisory_xact_lock($1, h)
+               FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS s""",
+            IDENTITY_LOCKS,
+            sorted(keys),
+        )
+
+
 async def next_code(conn: asyncpg.Connection) -> str:
     return f"KH-{await conn.fetchval('SELECT nextval($1::regclass)', 'customer_code_seq'):06d}"
 
@@ -169,12 +187,14 @@ async def add_history(
 
 async def add_decision(
     conn: asyncpg.Connection, c: Customer, plan: Plan, trigger: str, rulebook_version: int
-) -> None:
+) -> str:
+    """Store the decision; returns the id of the transaction it is stored in (see DecisionCounter)."""
     d = plan.decision
-    await conn.execute(
+    txid = await conn.fetchval(
         """INSERT INTO sync_decisions (customer_id, rule_name, action, reason, confidence, gates, quality_score,
              emitted, sync_version, trigger, rulebook_version)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)""",
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)
+           RETURNING pg_current_xact_id()::text""",
         c.id,
         d.rule,
         d.action,
@@ -187,6 +207,7 @@ async def add_decision(
         trigger,
         rulebook_version,
     )
+    return str(txid)
 
 
 async def add_request(conn: asyncpg.Connection, c: Customer, plan: Plan) -> None:

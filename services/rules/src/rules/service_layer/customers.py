@@ -37,6 +37,13 @@ def _name_key(name: object) -> str | None:
     return (company_key(cleaned) or None) if isinstance(cleaned, str) else None
 
 
+def _identities(name: object, wechat_id: object) -> set[str]:
+    """The keys a capture or pull matches on before it may create a customer (see lock_identities)."""
+    key, wechat = _name_key(name), clean("wechat_id", wechat_id)
+    keys = {f"name:{key}"} if key else set()
+    return keys | {f"wechat:{wechat}"} if wechat else keys
+
+
 async def _capture_target(conn: asyncpg.Connection, e: WechatCustomerCaptured) -> Customer:
     found = await repo.find(conn, "wechat_id", e.wechat_id)
     if found is not None:
@@ -55,6 +62,8 @@ async def apply_captures(conn: asyncpg.Connection, batch: list[Captured], deps: 
         known = newest.get(item.event.wechat_id)
         if known is None or item.event.version > known.event.version:
             newest[item.event.wechat_id] = item
+    keys = [_identities(c.event.fields.get("company_name"), c.event.wechat_id) for c in newest.values()]
+    await repo.lock_identities(conn, set().union(*keys))
     book = await deps.rulebook.get()
     settings = merge_settings(book)
     for wechat_id in sorted(newest):
@@ -90,6 +99,8 @@ async def _pull_target(conn: asyncpg.Connection, e: ErpCustomerPulled) -> Custom
 
 async def apply_pulls(conn: asyncpg.Connection, batch: list[Pulled], deps: Deps) -> None:
     """Pulls carry no version; the merge orders them per field by pull time, so a late one moves nothing back."""
+    keys = [_identities(p.event.fields.get("name"), p.event.fields.get("wechat")) for p in batch]
+    await repo.lock_identities(conn, set().union(*keys))
     book = await deps.rulebook.get()
     settings = merge_settings(book)
     for item in sorted(batch, key=lambda p: (p.event.erp_id, p.event.pulled_at)):

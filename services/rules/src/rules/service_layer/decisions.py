@@ -26,14 +26,15 @@ if TYPE_CHECKING:
 SCHEMA = "rules"
 
 
-def _ignore(_: Decision) -> None:
+def _ignore(_: Decision, __: str) -> None:
     return None
 
 
 @dataclass(frozen=True, slots=True)
 class Deps:
     rulebook: RuleBookCache
-    on_decision: Callable[[Decision], None] = field(default=_ignore)  # the decisions counter
+    # (decision, id of the transaction that stored it): the decisions counter counts it once that commits
+    on_decision: Callable[[Decision, str], None] = field(default=_ignore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,8 @@ async def finish(
     if outcome.emit:
         await repo.add_request(conn, customer, outcome)
         await outbox.add(conn, SCHEMA, [_request(customer, outcome, trigger)])
-    await repo.add_decision(conn, customer, outcome, trigger.name, book.version)
-    deps.on_decision(outcome.decision)
+    txid = await repo.add_decision(conn, customer, outcome, trigger.name, book.version)
+    deps.on_decision(outcome.decision, txid)
     return outcome
 
 

@@ -17,6 +17,7 @@ from common.service import Metrics, ServiceRuntime, base_app
 from erp_connector.adapters import repository as repo
 from erp_connector.adapters.api_log import ApiLogWriter
 from erp_connector.adapters.erp_transport import CallRecord, ErpTransport
+from erp_connector.adapters.job_runs import PostgresJobRuns
 from erp_connector.adapters.metrics import ErpMetrics
 from erp_connector.adapters.zhibang import Credentials, HttpZhibangClient
 from erp_connector.config import ErpSettings, Settings
@@ -164,6 +165,7 @@ def create_app(
                     Job("prune", retention.interval_s, prune, True, needs_running=False),
                 ],
                 lambda: control.running,
+                PostgresJobRuns(rt.pool),
             )
             rt.subscribe(
                 topics.RULES_CUSTOMER_SYNC_REQUESTED, settings.consumer_group, on_customer_sync_requested

@@ -246,7 +246,36 @@ async def enqueue(conn: asyncpg.Connection, requests: list[PushRequest]) -> int:
                 for cid, (version, erp_id) in newest.items()
             ],
         )
+    await revive_replayed(conn, [r for r in requests if r.replay])
     return len(inserted)
+
+
+async def revive_replayed(conn: asyncpg.Connection, replayed: list[PushRequest]) -> None:
+    """A dead push whose command an operator replayed is pushed again, from a fresh attempt count.
+    (The request row already exists, so the insert above did nothing; the inbox let the replay in
+    once.) Only while it is still the customer's newest version: a newer one supersedes it."""
+    if not replayed:
+        return
+    ids, versions = [r.customer_id for r in replayed], [r.version for r in replayed]
+    await conn.execute(
+        """
+        UPDATE erp_push_requests SET outcome = NULL
+        WHERE (customer_id, version) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) AND outcome = 'dead'
+        """,
+        ids,
+        versions,
+    )
+    await conn.execute(
+        """
+        UPDATE erp_push_queue q SET status = 'pending', attempts = 0, read_failures = 0,
+          next_attempt_at = now(), completed_at = NULL, updated_at = now()
+        FROM unnest($1::text[], $2::bigint[]) AS r(customer_id, version)
+        WHERE q.customer_id = r.customer_id AND q.status = 'dead'
+          AND q.version = r.version AND q.latest_version = r.version
+        """,
+        ids,
+        versions,
+    )
 
 
 def _item(r: Any) -> PushItem:

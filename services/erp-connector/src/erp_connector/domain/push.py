@@ -105,6 +105,7 @@ class PushRequest:
     headers: dict[str, str]
     rule: str = ""
     reason: str = ""
+    replay: bool = False  # re-published from the dead-letter topic by an operator (common.replay)
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ def _request(d: Delivery) -> PushRequest:
         headers=d.headers,
         rule=c.rule,
         reason=c.reason,
+        replay=d.is_replay,
     )
 
 

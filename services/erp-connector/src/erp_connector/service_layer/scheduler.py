@@ -1,4 +1,8 @@
-"""When things run: pull hourly, push every 30 min, retention pruning; triggers run them at once."""
+"""When things run: pull hourly, push every 30 min, retention pruning; triggers run them at once.
+
+The next run is due one interval after the last one recorded in the database (any replica, any
+process), not after this process started: a pod restarted more often than the interval still runs.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +30,18 @@ class Job:
     needs_running: bool = True  # skipped while paused or stopped (pruning is not)
 
 
+class JobRuns(Protocol):
+    """Where the last start of each job is kept (adapters.job_runs)."""
+
+    async def seconds_since_last(self, jobs: list[str]) -> dict[str, float]: ...
+
+    async def started(self, job: str) -> None: ...
+
+
 class SyncScheduler:
-    def __init__(self, jobs: list[Job], is_running: Callable[[], bool]) -> None:
+    def __init__(self, jobs: list[Job], is_running: Callable[[], bool], runs: JobRuns | None = None) -> None:
         self._jobs = {job.name: job for job in jobs}
-        self._is_running = is_running
+        self._is_running, self._runs = is_running, runs
         self._wake = {name: asyncio.Event() for name in self._jobs}
         self._busy = dict.fromkeys(self._jobs, False)
         self._next_at = dict.fromkeys(self._jobs, 0.0)
@@ -65,8 +77,27 @@ class SyncScheduler:
             for name in self._jobs
         }
 
+    async def _first_due_in(self, job: Job) -> float:
+        if job.on_start:
+            return 0.0
+        if self._runs is None:
+            return job.interval_s
+        try:
+            ago = (await self._runs.seconds_since_last([job.name])).get(job.name, 0.0)
+        except Exception:  # the database is away: the plain interval, as before
+            log.warning("erp %s: last run unknown; next in %ss", job.name, job.interval_s, exc_info=True)
+            return job.interval_s
+        return max(0.0, job.interval_s - ago)
+
+    async def _record_start(self, job: Job) -> None:
+        if self._runs is not None:
+            try:
+                await self._runs.started(job.name)
+            except Exception:  # not recording a run must not stop it
+                log.warning("erp %s: could not record the run's start", job.name, exc_info=True)
+
     async def _loop(self, job: Job) -> None:
-        self._next_at[job.name] = time.monotonic() + (0 if job.on_start else job.interval_s)
+        self._next_at[job.name] = time.monotonic() + await self._first_due_in(job)
         wake = self._wake[job.name]
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up.
@@ -79,6 +110,7 @@ class SyncScheduler:
                 continue
             self._busy[job.name] = True
             try:
+                await self._record_start(job)
                 await job.run()
             except asyncio.CancelledError:
                 raise

@@ -84,6 +84,37 @@ class Erp:
         return [c.outcome for c in self.calls if c.operation == operation]
 
 
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request as it crossed the wire to the ERP (monotonic times; `answered_at` None if cut off)."""
+
+    path: str
+    sent_at: float
+    answered_at: float | None
+    status: int | None
+    retry_after: str | None
+
+
+class WireRecorder(httpx.AsyncBaseTransport):
+    """Between the connector's client and the ERP: when each request was really sent and answered."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, exchanges: list[Exchange]) -> None:
+        self._inner, self.exchanges = inner, exchanges
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent = time.monotonic()
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException:
+            self.exchanges.append(Exchange(request.url.path, sent, None, None, None))
+            raise
+        retry_after = response.headers.get("retry-after")
+        self.exchanges.append(
+            Exchange(request.url.path, sent, time.monotonic(), response.status_code, retry_after)
+        )
+        return response
+
+
 @asynccontextmanager
 async def erp(
     settings: SimulatorSettings | None = None,
@@ -94,12 +125,16 @@ async def erp(
     call_timeout_s: float = 2.0,
     breaker_threshold: int = 1000,
     breaker_open_s: float = 0.2,
+    breaker: CircuitBreaker | None = None,
+    wire: list[Exchange] | None = None,
 ) -> AsyncIterator[Erp]:
+    """`breaker` replaces the one built from the two numbers; `wire` collects every exchange."""
     app = create_simulator(settings or sim_settings())
     asgi = httpx.ASGITransport(app=app)
+    connector_side = WireRecorder(asgi, wire) if wire is not None else asgi
     async with (
         httpx.AsyncClient(transport=asgi, base_url="http://erp.test") as sim,
-        httpx.AsyncClient(transport=asgi, base_url="http://erp.test") as http,
+        httpx.AsyncClient(transport=connector_side, base_url="http://erp.test") as http,
     ):
         calls: list[CallRecord] = []
         ended_at: list[float] = []
@@ -111,7 +146,7 @@ async def erp(
         transport = ErpTransport(
             http,
             TokenBucket(rate, burst),
-            CircuitBreaker(breaker_threshold, breaker_open_s),
+            breaker or CircuitBreaker(breaker_threshold, breaker_open_s),
             call_timeout_s=call_timeout_s,
             max_response_bytes=4 * 1024 * 1024,
             observer=observe,

@@ -40,6 +40,7 @@ QUIET_FAULTS = {
     "timeout_rate": 0.0,
     "hang_seconds": 60.0,
     "rate_limit_per_second": None,
+    "throttle_rate": 0.0,
     "silent_drop_rate": 0.0,
     "partial_save_rate": 0.0,
     "lost_reply_rate": 0.0,

@@ -47,6 +47,9 @@ class FaultMiddleware:
         await self._respond(config, style, scope, body, send)
 
     def _throttle(self, config: FaultConfig, style: ApiStyle, scope: Scope, body: bytes) -> Response | None:
+        if self._state.dice.hit(config.throttle_rate):  # a busy server, whatever this client's rate
+            self._state.counters.fault("throttled")
+            return throttled_page(HTTP_TOO_MANY_REQUESTS, config.throttle_retry_after_s)
         if config.rate_limit_per_second is None:
             return None
         key = _token(scope, body) or "anonymous"

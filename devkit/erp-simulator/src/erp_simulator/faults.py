@@ -32,6 +32,8 @@ class FaultConfig(BaseModel):
     latency_ms_max: float = Field(default=0.0, ge=0)
     rate_limit_per_second: float | None = Field(default=None, gt=0)
     rate_limit_mode: RateLimitMode = "envelope"
+    throttle_rate: Rate = 0.0
+    throttle_retry_after_s: int = Field(default=1, ge=1)
     silent_drop_rate: Rate = 0.0
     partial_save_rate: Rate = 0.0
     lost_reply_rate: Rate = 0.0

@@ -257,13 +257,15 @@ class PushWorker:
         item.stage = Stage.WRITE
 
     async def _target(self, item: PushItem) -> tuple[int, Origin, bool]:
-        """Ours by code, else a record with our exact name, else a new ord. The lease was renewed
-        just before the first lookup (claim or `_step`) and is renewed again before each later call."""
+        """Ours by code, else a record with our exact name, else a new ord; the lease is renewed
+        before each call (an item may wait its turn in a batch for a while after the claim)."""
         code = item.request.code.strip()
+        await self._hold(item)
         if code and (found := await self._client.find_by_code(code)):
             return found.erp_id, Origin.CODE, True
         if item.name:
-            await self._hold(item)
+            if code:
+                await self._hold(item)
             if found := await self._client.find_by_name(item.name):
                 # Claim a record with no code of its own; never overwrite the ERP's own code.
                 return found.erp_id, Origin.NAME, found.code is None

@@ -160,3 +160,33 @@ async def test_a_decision_counts_only_once_its_transaction_has_committed() -> No
             await tx.commit()
         await metrics.refresh()
         assert (total(), decisions.pending) == (1.0, 0)
+
+
+async def test_batches_naming_the_same_companies_in_different_orders_neither_deadlock_nor_duplicate() -> None:
+    async with scratch_schema(MIGRATIONS, prefix="t_rules", max_size=4) as (_, pool):
+        deps = Deps(RuleBookCache(PostgresRuleSource(pool)))
+        for round_ in range(5):
+            names = [f"常州交错{round_}{k}{uuid.uuid4().hex[:6]}包装材料有限公司" for k in "AB"]
+            wechats = [f"wx_{uuid.uuid4().hex[:10]}" for _ in names]
+            ords = [910_000 + 2 * round_, 910_001 + 2 * round_]
+
+            async def captures(names: list[str] = names, wechats: list[str] = wechats) -> None:
+                async with pool.acquire() as conn, conn.transaction():
+                    await apply_captures(
+                        conn, [capture(w, n) for w, n in zip(wechats, names, strict=True)], deps
+                    )
+
+            async def pulls(names: list[str] = names, ords: list[int] = ords) -> None:
+                async with pool.acquire() as conn, conn.transaction():  # handled in ord order, captures in WeChat-id order
+                    await apply_pulls(
+                        conn, [pull(o, n) for o, n in reversed(list(zip(ords, names, strict=True)))], deps
+                    )
+
+            await asyncio.gather(captures(), pulls())  # a deadlock would raise here
+            for name in names:
+                assert (
+                    await pool.fetchval(
+                        "SELECT count(*) FROM customers_unified WHERE company_name = $1", name
+                    )
+                    == 1
+                )

@@ -177,7 +177,10 @@ async def test_batches_naming_the_same_companies_in_different_orders_neither_dea
                     )
 
             async def pulls(names: list[str] = names, ords: list[int] = ords) -> None:
-                async with pool.acquire() as conn, conn.transaction():  # handled in ord order, captures in WeChat-id order
+                async with (
+                    pool.acquire() as conn,
+                    conn.transaction(),
+                ):  # handled in ord order, captures in WeChat-id order
                     await apply_pulls(
                         conn, [pull(o, n) for o, n in reversed(list(zip(ords, names, strict=True)))], deps
                     )

@@ -18,11 +18,17 @@ from pathlib import Path
 
 import asyncpg
 
-PLUMBING = "0000_plumbing.sql"
+# The shared plumbing, applied before a service's own files. A file once applied is never edited (its checksum
+# is recorded): a change to the plumbing is a new file here, named so it sorts before every service's 0001.
+PLUMBING = (  # (recorded name, file in the package)
+    ("0000_plumbing.sql", "sql/plumbing.sql"),
+    ("0000_plumbing_01_indexes.sql", "sql/plumbing_01_indexes.sql"),
+)
 _LOCK_KEY = 0x726F6C6C  # "roll": one migrator at a time per database
 
 
-def _ident(name: str) -> str:
+def ident(name: str) -> str:
+    """`name` quoted as an SQL identifier; anything but letters, digits and `_` is refused."""
     if not name.replace("_", "").isalnum() or not name[0].isalpha():
         raise ValueError(f"not a safe SQL identifier: {name!r}")
     return f'"{name}"'
@@ -30,14 +36,15 @@ def _ident(name: str) -> str:
 
 def load_migrations(directory: Path) -> list[tuple[str, str]]:
     """The shared plumbing first, then the service's files in name order."""
-    plumbing = resources.files("common").joinpath("sql/plumbing.sql").read_text("utf-8")
+    package = resources.files("common")
+    plumbing = [(name, package.joinpath(source).read_text("utf-8")) for name, source in PLUMBING]
     own = sorted(directory.glob("*.sql")) if directory.exists() else []
-    return [(PLUMBING, plumbing), *((f.name, f.read_text("utf-8")) for f in own)]
+    return [*plumbing, *((f.name, f.read_text("utf-8")) for f in own)]
 
 
 async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[tuple[str, str]]) -> list[str]:
     """Apply what is not yet recorded, each file in its own transaction. Returns applied names."""
-    s = _ident(schema)
+    s = ident(schema)
     await conn.execute(f"SET search_path TO {s}")
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
@@ -66,10 +73,10 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[tuple[
 
 async def provision(conn: asyncpg.Connection, schema: str, password: str) -> None:
     """Create the service's role and schema (dev and CI; production uses the DBA's tooling)."""
-    role = _ident(schema)
+    role = ident(schema)
     exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", schema)
     verb = "ALTER" if exists else "CREATE"
-    # Identifiers come from _ident; the password is a literal quoted by the server-side function.
+    # Identifiers come from ident; the password is a literal quoted by the server-side function.
     literal = await conn.fetchval("SELECT quote_literal($1)", password)
     await conn.execute(f"{verb} ROLE {role} LOGIN PASSWORD {literal}")
     await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role}")
@@ -105,7 +112,7 @@ async def ensure_database(args: argparse.Namespace) -> None:
     conn = await _admin_connect(args, "postgres")
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", args.database):
-            await conn.execute(f"CREATE DATABASE {_ident(args.database)} ENCODING 'UTF8'")
+            await conn.execute(f"CREATE DATABASE {ident(args.database)} ENCODING 'UTF8'")
     finally:
         await conn.close()
 
@@ -122,7 +129,7 @@ async def _main(args: argparse.Namespace) -> str:
             await provision(conn, args.schema, password)
             return f"schema {args.schema}: role and schema ready"
         # Objects belong to the service role, so the service can use what it migrated.
-        await conn.execute(f"SET ROLE {_ident(args.schema)}")
+        await conn.execute(f"SET ROLE {ident(args.schema)}")
         applied = await migrate(conn, args.schema, load_migrations(args.dir or Path("missing")))
         return f"schema {args.schema}: applied {applied or 'nothing new'}"
     finally:

@@ -12,6 +12,7 @@ from common.health import health_router, postgres_check
 from common.kafka import create_broker, ensure_topics, subscribe_inbox
 from common.metrics import Metrics
 from common.relay import OutboxRelay
+from common.retention import Pruner, RetentionPolicy, plumbing_policies
 from common.web import BodyLimit, RequestContext, install_error_handlers
 
 if TYPE_CHECKING:
@@ -22,13 +23,16 @@ if TYPE_CHECKING:
 
 
 class ServiceRuntime:
-    """Open in the lifespan: `await rt.open(topics)`, `rt.subscribe(...)`, `await rt.start(app)`, `await rt.close()`."""
+    """Open in the lifespan: `await rt.open(topics)`, `rt.subscribe(...)`, `rt.retain(...)`, `await rt.start(app)`,
+    `await rt.close()`."""
 
     def __init__(self, name: str, schema: str, settings: ServiceSettingsMixin, metrics: Metrics) -> None:
         self.name, self.schema, self.settings, self.metrics = name, schema, settings, metrics
         self._pool: asyncpg.Pool | None = None
         self._relay: OutboxRelay | None = None
         self._broker: KafkaBroker | None = None
+        self._own_policies: list[RetentionPolicy] = []
+        self.pruner: Pruner | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -54,16 +58,31 @@ class ServiceRuntime:
         consumer = InboxConsumer(self.pool, self.schema, group, apply, self.settings.retry, self.metrics)
         subscribe_inbox(self._broker, topic, group, consumer, self.metrics, max_records=max_records)
 
+    def retain(self, policies: list[RetentionPolicy]) -> None:
+        """The service's own tables to prune, besides the plumbing (settings.retention says how often)."""
+        self._own_policies = policies
+
     async def start(self, app: FastAPI) -> None:
         assert self._relay is not None
+        retention = self.settings.retention
+        self.pruner = Pruner(
+            self.pool,
+            [*plumbing_policies(retention), *self._own_policies],
+            self.metrics,
+            interval_s=retention.interval_s,
+            batch_size=retention.batch_size,
+        )
         await self._relay.start()
         if self._broker is not None:
             await self._broker.start()
         checks = {"postgres": postgres_check(self.pool), "kafka": self._relay.ping}
         app.include_router(health_router(checks, self.metrics))
         self.metrics.on_scrape(self._relay.refresh_metrics)
+        self.pruner.start()
 
     async def close(self) -> None:
+        if self.pruner is not None:
+            await self.pruner.stop()
         if self._broker is not None:
             await self._broker.stop()
         if self._relay is not None:

@@ -42,6 +42,21 @@ class RetrySettings(BaseModel):
     max_delay_s: float = 10.0
 
 
+class RetentionSettings(BaseModel):
+    """How long the delivery plumbing keeps rows (DELIVERY.md §3, §4, §9); services add their own tables."""
+
+    interval_s: float = Field(default=3600.0, gt=0, description="Time between pruning rounds")
+    batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per delete transaction")
+    outbox_sent_days: int = Field(
+        default=7, ge=1, description="Sent outbox rows; unsent rows are never pruned"
+    )
+    inbox_days: int = Field(
+        default=40,
+        ge=37,
+        description="Inbox and attempt rows: >= topic retention (7 d) + DLQ replay window (30 d)",
+    )
+
+
 def refuse_placeholder(env: Environment, name: str, secret: SecretStr) -> None:
     """Outside dev/test a secret must be a real one: an empty or well-known value stops startup."""
     value = secret.get_secret_value()
@@ -59,6 +74,7 @@ class ServiceSettingsMixin(BaseModel):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings
     retry: RetrySettings = RetrySettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _secrets_are_real(self) -> ServiceSettingsMixin:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from common.settings import ServiceSettingsMixin, TokenSettingsMixin, refuse_placeholder
+from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin, refuse_placeholder
 
 
 class ErpSettings(BaseModel):
@@ -84,7 +84,7 @@ class PushSettings(BaseModel):
     )
 
 
-class RetentionSettings(BaseModel):
+class ErpRetention(RetentionSettings):
     sync_logs_days: int = Field(default=30, ge=1)
     api_logs_days: int = Field(default=90, ge=1, description="Also erp_push_attempts and finished requests")
     interval_s: float = Field(default=21600.0, gt=0)
@@ -97,7 +97,7 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     erp: ErpSettings
     pull: PullSettings = PullSettings()
     push: PushSettings = PushSettings()
-    retention: RetentionSettings = RetentionSettings()
+    retention: ErpRetention = ErpRetention()
     run_on_start: bool = Field(default=False, description="Pull and push once at start-up")
     consumer_group: str = "erp-connector"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +18,7 @@ from erp_connector.adapters.api_log import ApiLogWriter
 from erp_connector.adapters.erp_transport import CallRecord, ErpTransport
 from erp_connector.adapters.job_runs import PostgresJobRuns
 from erp_connector.adapters.metrics import ErpMetrics
+from erp_connector.adapters.retention import retention_policies
 from erp_connector.adapters.zhibang import Credentials, HttpZhibangClient
 from erp_connector.config import ErpSettings, Settings
 from erp_connector.domain.breaker import CircuitBreaker
@@ -40,7 +40,6 @@ TOPICS = [
     topics.ERP_CUSTOMER_PULLED,
     topics.ERP_CUSTOMER_PUSH_COMPLETED,
 ]
-log = logging.getLogger(__name__)
 
 
 def http_client(erp: ErpSettings) -> httpx.AsyncClient:
@@ -150,19 +149,10 @@ def create_app(
             budget = RetryBudget(settings.push.retry_budget_ratio, settings.push.retry_budget_min_per_s)
             outcomes = PushOutcomes(rt.pool, settings.consumer_group)
             push = PushWorker(rt.pool, client, control, erp_metrics, budget, push_policy(settings), outcomes)
-            retention = settings.retention
-
-            async def prune() -> None:
-                log.info(
-                    "erp retention: %s",
-                    await repo.prune(rt.pool, retention.sync_logs_days, retention.api_logs_days),
-                )
-
             scheduler = SyncScheduler(
                 [
                     Job("pull", settings.pull.interval_s, pull.run, settings.run_on_start),
                     Job("push", settings.push.interval_s, push.run, settings.run_on_start),
-                    Job("prune", retention.interval_s, prune, True, needs_running=False),
                 ],
                 lambda: control.running,
                 PostgresJobRuns(rt.pool),
@@ -179,6 +169,7 @@ def create_app(
             secret = settings.token_secret.get_secret_value()
             tokens = TokenVerifier(secret, settings.token_issuer, settings.token_audience)
             app.state.ctx = Context(rt.pool, tokens, control, client, scheduler, push, limiter)
+            rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             api_log.start()
             scheduler.start()

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from common.settings import ServiceSettingsMixin, TokenSettingsMixin
+from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
+
+
+class IngestRetention(RetentionSettings):
+    idempotency_hours: int = Field(
+        default=48, ge=24, description="Idempotency keys (DELIVERY.md §9: >= 24 h)"
+    )
+    rate_counters_hours: int = Field(
+        default=48, ge=25, description="Rate windows: a day window ends after 24 h"
+    )
 
 
 class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
@@ -19,3 +28,4 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     update_time_max_skew_s: int = Field(
         default=300, ge=0, le=86400, description="A report's update_time may be at most this far ahead of now"
     )
+    retention: IngestRetention = IngestRetention()

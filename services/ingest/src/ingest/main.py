@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from common import topics
 from common.service import Metrics, ServiceRuntime, base_app
+from ingest.adapters.retention import retention_policies
 from ingest.adapters.tokens import JwtTokens
 from ingest.config import Settings
 from ingest.entrypoints.http import router
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.token_ttl_s,
             )
             app.state.ctx = Context(settings, rt.pool, tokens)
+            rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             yield
         finally:

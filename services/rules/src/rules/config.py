@@ -5,7 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from common.settings import ServiceSettingsMixin, TokenSettingsMixin
+from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
+
+
+class RulesRetention(RetentionSettings):
+    """Seed 004 keeps sync logs 30 days and change history 90 days."""
+
+    field_history_days: int = Field(default=90, ge=1, description="field_change_history")
+    sync_log_days: int = Field(default=30, ge=1, description="sync_log (the seed's erp_sync_logs)")
+    decisions_days: int = Field(default=90, ge=1, description="sync_decisions")
 
 
 class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
@@ -14,3 +22,4 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     port: int = 8103
     customer_batch_size: int = Field(default=200, ge=1, le=2000, description="Records per consumer batch")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    retention: RulesRetention = RulesRetention()

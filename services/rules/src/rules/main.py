@@ -16,6 +16,7 @@ from common import topics
 from common.bearer import TokenVerifier
 from common.service import Metrics, ServiceRuntime, base_app
 from rules.adapters.decision_metrics import DecisionCounter
+from rules.adapters.retention import retention_policies
 from rules.config import Settings
 from rules.entrypoints.http import router
 from rules.entrypoints.kafka import (
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             secret = settings.token_secret.get_secret_value()
             tokens = TokenVerifier(secret, settings.token_issuer, settings.token_audience)
             app.state.ctx = Context(settings, rt.pool, tokens, cache)
+            rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             yield
         finally:

@@ -7,7 +7,15 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from common.settings import ServiceSettingsMixin, TokenSettingsMixin
+from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
+
+
+class TransformRetention(RetentionSettings):
+    feed_days: int = Field(
+        default=30,
+        ge=1,
+        description="Feed horizon: older changes are pruned (each line's newest stays); older cursors get 410",
+    )
 
 
 class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
@@ -22,3 +30,4 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     feed_overlap_s: int = Field(default=300, ge=0, description="Timestamp `since` is widened by this")
     config_reload_s: float = Field(default=30.0, gt=0)
     max_body_bytes: int = 64 * 1024
+    retention: TransformRetention = TransformRetention()

@@ -13,7 +13,7 @@ from prometheus_client import Gauge
 from common import topics
 from common.bearer import TokenVerifier
 from common.service import Metrics, ServiceRuntime, base_app
-from transform.adapters.feed import seconds_since_last_change
+from transform.adapters.feed import retention_policy, seconds_since_last_change
 from transform.config import Settings
 from transform.entrypoints.http import router
 from transform.entrypoints.kafka import on_hetong_row_changed, on_progress_reported
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.ctx = Context(
                 settings, rt.pool, TokenVerifier(secret, settings.token_issuer, settings.token_audience)
             )
+            rt.retain([retention_policy(settings.retention.feed_days)])
             await rt.start(app)
             metrics.on_scrape(_freshness(rt.pool, metrics))
             yield

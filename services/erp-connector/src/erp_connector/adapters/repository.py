@@ -478,28 +478,3 @@ async def backlog(pool: asyncpg.Pool) -> dict[str, Any]:
         "retrying": int(row["retrying"]),
         "oldest_queued_at": oldest.isoformat() if oldest else None,
     }
-
-
-# -- retention -------------------------------------------------------------------------------------
-
-
-async def prune(pool: asyncpg.Pool, sync_log_days: int, api_log_days: int) -> dict[str, int]:
-    async def delete(sql: str, days: int) -> int:
-        status = await pool.execute(sql, days)
-        return int(status.split()[-1])
-
-    return {
-        "erp_sync_logs": await delete(
-            "DELETE FROM erp_sync_logs WHERE synced_at < now() - make_interval(days => $1)", sync_log_days
-        ),
-        "erp_api_logs": await delete(
-            "DELETE FROM erp_api_logs WHERE at < now() - make_interval(days => $1)", api_log_days
-        ),
-        "erp_push_attempts": await delete(
-            "DELETE FROM erp_push_attempts WHERE at < now() - make_interval(days => $1)", api_log_days
-        ),
-        "erp_push_requests": await delete(
-            "DELETE FROM erp_push_requests WHERE outcome IS NOT NULL AND received_at < now() - make_interval(days => $1)",
-            api_log_days,
-        ),
-    }

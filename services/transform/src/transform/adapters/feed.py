@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from common.retention import RetentionPolicy
 from transform.domain.cursor import Position
 
 if TYPE_CHECKING:
@@ -61,17 +62,47 @@ async def append_feed(conn: asyncpg.Connection, items: list[FeedWrite]) -> None:
     )
 
 
-async def read_after(conn: asyncpg.Connection, after: Position, limit: int) -> list[FeedEntry]:
-    """Rows past `after`, only from transactions older than every one still running."""
+# The feed serves a row only once no transaction that could still add a row before it is running. Not
+# pg_snapshot_xmin: that is cluster-wide, so any long transaction anywhere (another database, another service's
+# schema, a session idle in transaction) would stall the feed for as long as it stays open. Only sessions in this
+# database whose role may insert into change_feed count. The snapshot's xmax is read at the statement's start,
+# before pg_stat_activity is scanned: a writer without an xid then gets one >= xmax, so it cannot commit a row
+# below the bound. 32-bit backend xids are widened with the epoch of xmax (they are within 2^31 of it).
+_WRITERS_BOUND = """
+WITH n AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS x8),
+writers AS (
+  SELECT backend_xid::text::bigint AS x32 FROM pg_stat_activity
+  WHERE datname = current_database() AND backend_xid IS NOT NULL
+    AND has_table_privilege(usesysid, 'change_feed'::regclass, 'INSERT')
+  UNION ALL
+  SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database = current_database())
+SELECT least(n.x8, min(n.x8 + ((w.x32 - n.x8 % 4294967296 + 6442450944) % 4294967296 - 2147483648)))
+FROM n LEFT JOIN writers w ON true GROUP BY n.x8
+"""
+
+
+async def writers_bound(conn: asyncpg.Connection) -> int:
+    """The txid below which every feed writer has finished. Run it in a statement of its own BEFORE the read:
+    a writer that ends after this scan is then either counted here or visible to the read's later snapshot."""
+    return int(await conn.fetchval(_WRITERS_BOUND))
+
+
+async def read_after(
+    conn: asyncpg.Connection, after: Position, limit: int, bound: int | None = None
+) -> list[FeedEntry]:
+    """Rows past `after` from transactions older than every feed writer still running."""
+    if bound is None:
+        bound = await writers_bound(conn)
     rows = await conn.fetch(
         """SELECT txid::text::bigint AS txid, seq, contract_no, product_id, progress_percentage, current_process,
                   updated_at, updated_by, deleted, processes
            FROM change_feed
-           WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+           WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < $4::text::xid8
            ORDER BY txid, seq LIMIT $3""",
         str(after.txid),
         after.seq,
         limit,
+        str(bound),
     )
     return [
         FeedEntry(
@@ -89,25 +120,57 @@ async def read_after(conn: asyncpg.Connection, after: Position, limit: int) -> l
     ]
 
 
-async def position_before(conn: asyncpg.Connection, since: datetime, overlap_s: int) -> Position:
+async def position_before(
+    conn: asyncpg.Connection, since: datetime, overlap_s: int, bound: int | None = None
+) -> Position:
     """A timestamp from an old client becomes the position just before the first change it may lack.
 
     The window is widened by `overlap_s`: duplicates are possible, gaps are not.
     """
+    if bound is None:
+        bound = await writers_bound(conn)
     edge = since - timedelta(seconds=overlap_s)
+    # Two index lookups (updated_at, recorded_at), not one OR the planner would answer with a scan.
     row = await conn.fetchrow(
-        """SELECT (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS xmin,
-                  (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE updated_at >= $1 OR recorded_at >= $1
-                   ORDER BY txid, seq LIMIT 1) AS first""",
+        """SELECT least(
+             (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE updated_at >= $1
+              ORDER BY txid, seq LIMIT 1),
+             (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE recorded_at >= $1
+              ORDER BY txid, seq LIMIT 1)) AS first""",
         edge,
     )
     assert row is not None
-    # A transaction still running may yet commit a matching change: stay before all of them too.
-    before_running = Position(int(row["xmin"]) - 1, _MAX_SEQ)
+    # A feed writer still running may yet commit a matching change: stay before all of them too.
+    before_running = Position(bound - 1, _MAX_SEQ)
     if row["first"] is None:
         return before_running
     first = Position(row["first"][0], row["first"][1] - 1)
     return min(first, before_running)
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    """What retention has pruned: the highest position and the latest change time among pruned rows."""
+
+    position: Position
+    latest_at: datetime
+
+
+async def horizon(conn: asyncpg.Connection) -> Horizon | None:
+    row = await conn.fetchrow("SELECT txid::text::bigint AS txid, seq, latest_at FROM change_feed_horizon")
+    return Horizon(Position(row["txid"], row["seq"]), row["latest_at"]) if row else None
+
+
+def retention_policy(feed_days: int) -> RetentionPolicy:
+    """Changes older than the horizon go, except each line's newest: a re-sync from the start stays complete.
+    "Newest" by seq: a line's writers hold its products row lock, so seq follows their order."""
+    return RetentionPolicy(
+        "change_feed",
+        "recorded_at",
+        timedelta(days=feed_days),
+        predicate="EXISTS (SELECT 1 FROM change_feed n WHERE n.contract_no = t.contract_no"
+        " AND n.product_id = t.product_id AND n.seq > t.seq)",
+    )
 
 
 async def seconds_since_last_change(pool: asyncpg.Pool) -> float:

@@ -32,3 +32,9 @@ class Position:
 
 
 START = Position(0, 0)
+
+
+def lost_to_retention(after: Position, pruned_through: Position | None) -> bool:
+    """A cursor before the last pruned position may have missed a pruned change; START (a re-sync) never has:
+    retention keeps every line's newest change."""
+    return pruned_through is not None and after != START and after < pruned_through

@@ -14,7 +14,7 @@ from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
 from transform.domain.normalize import normalize_text
 from transform.entrypoints.present import decode_json_columns
-from transform.service_layer.pending import BadSinceError, pending_updates
+from transform.service_layer.pending import BadSinceError, CursorExpiredError, pending_updates
 
 router = APIRouter()
 
@@ -35,6 +35,15 @@ async def get_pending_updates(
     except BadSinceError as exc:
         raise ApiError(
             422, "invalid_since", f"since 须为 ISO-8601 时间或 next_cursor / not a time or cursor: {exc}"
+        ) from exc
+    except CursorExpiredError as exc:
+        days = ctx.settings.retention.feed_days
+        raise ApiError(
+            410,
+            "cursor_expired",
+            f"since 早于变更保留期（{days} 天），其后的部分变更已清理：请省略 since 从头重新同步，再保存新的 next_cursor"
+            f" / since is older than the feed's {days}-day retention and changes after it were pruned:"
+            " re-sync from the start (omit since), then keep the new next_cursor",
         ) from exc
     return json_response(body)
 

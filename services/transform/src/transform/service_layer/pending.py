@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from transform.adapters import feed
-from transform.domain.cursor import START, BadCursorError, Position
+from transform.domain.cursor import START, BadCursorError, Position, lost_to_retention
 
 if TYPE_CHECKING:
     import asyncpg
@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 class BadSinceError(ValueError):
     pass
+
+
+class CursorExpiredError(ValueError):
+    """`since` is older than what the feed still holds: the client must re-sync from the start."""
 
 
 def _parse_since(since: str) -> datetime | Position:
@@ -48,11 +52,19 @@ def _entry(e: feed.FeedEntry) -> dict[str, Any]:
 async def pending_updates(
     pool: asyncpg.Pool, since: str | None, limit: int, overlap_s: int
 ) -> dict[str, Any]:
+    start = _parse_since(since) if since else START
     async with pool.acquire() as conn:
-        start = _parse_since(since) if since else START
-        if isinstance(start, datetime):
-            start = await feed.position_before(conn, start, overlap_s)
-        entries = await feed.read_after(conn, start, limit + 1)
+        bound = await feed.writers_bound(conn)  # before the read's snapshot (see feed.writers_bound)
+        # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            pruned = await feed.horizon(conn)
+            if isinstance(start, datetime):
+                if pruned is not None and start - timedelta(seconds=overlap_s) <= pruned.latest_at:
+                    raise CursorExpiredError(since)
+                start = await feed.position_before(conn, start, overlap_s, bound)
+            elif lost_to_retention(start, pruned.position if pruned else None):
+                raise CursorExpiredError(since)
+            entries = await feed.read_after(conn, start, limit + 1, bound)
     page = entries[:limit]
     next_position = page[-1].position if page else start
     return {

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.integration
 WRITERS, ROWS_EACH = 20, 10
 
 
-async def _writer(pool: asyncpg.Pool, prefix: str, n: int, rng: random.Random) -> None:
+async def _writer(pool: asyncpg.Pool, prefix: str, n: int, rng: random.Random, xid_first: bool) -> None:
     async with pool.acquire() as conn, conn.transaction():
+        if xid_first:  # as a consumer does: its inbox row takes the xid well before the first feed row
+            await conn.execute("SELECT pg_current_xact_id()")
+            await asyncio.sleep(rng.uniform(0, 0.3))
         for i in range(ROWS_EACH):
             await conn.execute(
                 "INSERT INTO change_feed (contract_no, product_id, progress_percentage, current_process, updated_at,"
@@ -31,7 +34,8 @@ async def _writer(pool: asyncpg.Pool, prefix: str, n: int, rng: random.Random) -
         await asyncio.sleep(rng.uniform(0, 0.5))  # commit late, after others with larger sequence numbers
 
 
-async def test_paging_while_writers_commit_out_of_order_sees_every_change_once() -> None:
+@pytest.mark.parametrize("xid_first", [False, True], ids=["xid-at-first-feed-row", "xid-taken-earlier"])
+async def test_paging_while_writers_commit_out_of_order_sees_every_change_once(xid_first: bool) -> None:
     prefix, rng = f"FEED{uuid.uuid4().hex[:6]}-", random.Random(7)
     pool = await asyncpg.create_pool(
         admin_dsn(), min_size=2, max_size=WRITERS + 2, server_settings={"search_path": "transform"}
@@ -40,7 +44,7 @@ async def test_paging_while_writers_commit_out_of_order_sees_every_change_once()
     try:
         async with pool.acquire() as conn:
             cursor = await position_before(conn, datetime.now(UTC), 0)
-        writers = asyncio.gather(*(_writer(pool, prefix, n, rng) for n in range(WRITERS)))
+        writers = asyncio.gather(*(_writer(pool, prefix, n, rng, xid_first) for n in range(WRITERS)))
         seen: list[int] = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

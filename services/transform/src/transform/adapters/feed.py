@@ -81,6 +81,15 @@ FROM n LEFT JOIN writers w ON true GROUP BY n.x8
 """
 
 
+# Two index lookups (updated_at, recorded_at) rather than one OR, which the planner answers with a scan.
+FIRST_CHANGE_SINCE = """
+SELECT least(
+  (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE updated_at >= $1 ORDER BY txid, seq LIMIT 1),
+  (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE recorded_at >= $1 ORDER BY txid, seq LIMIT 1)
+) AS first
+"""
+
+
 async def writers_bound(conn: asyncpg.Connection) -> int:
     """The txid below which every feed writer has finished. Run it in a statement of its own BEFORE the read:
     a writer that ends after this scan is then either counted here or visible to the read's later snapshot."""
@@ -130,15 +139,7 @@ async def position_before(
     if bound is None:
         bound = await writers_bound(conn)
     edge = since - timedelta(seconds=overlap_s)
-    # Two index lookups (updated_at, recorded_at), not one OR the planner would answer with a scan.
-    row = await conn.fetchrow(
-        """SELECT least(
-             (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE updated_at >= $1
-              ORDER BY txid, seq LIMIT 1),
-             (SELECT array[txid::text::bigint, seq] FROM change_feed WHERE recorded_at >= $1
-              ORDER BY txid, seq LIMIT 1)) AS first""",
-        edge,
-    )
+    row = await conn.fetchrow(FIRST_CHANGE_SINCE, edge)
     assert row is not None
     # A feed writer still running may yet commit a matching change: stay before all of them too.
     before_running = Position(bound - 1, _MAX_SEQ)

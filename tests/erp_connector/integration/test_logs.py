@@ -5,9 +5,12 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from erp_connector.adapters import repository as repo
+from common.metrics import Metrics
+from common.retention import Pruner
 from erp_connector.adapters.api_log import ApiLogWriter
 from erp_connector.adapters.erp_transport import CallRecord
+from erp_connector.adapters.retention import retention_policies
+from erp_connector.config import ErpRetention
 from erp_connector.service_layer.scheduler import SyncScheduler
 from erp_connector.service_layer.status import sync_status
 from tests.erp_connector.harness import (
@@ -60,8 +63,22 @@ async def test_retention_prunes_old_rows_only() -> None:
             "INSERT INTO erp_api_logs (endpoint, operation, outcome, duration_ms, at) VALUES"
             " ('/a', 'login', 'ok', 1, now() - interval '91 days'), ('/a', 'login', 'ok', 1, now() - interval '31 days')"
         )
-        pruned = await repo.prune(pool, sync_log_days=30, api_log_days=90)
-        assert pruned["erp_sync_logs"] == 1 and pruned["erp_api_logs"] == 1
+        await pool.execute(
+            "INSERT INTO erp_push_requests (customer_id, version, event_id, action, code, fields, command,"
+            " received_at, outcome) VALUES"
+            " ('c1', 1, gen_random_uuid(), 'create', 'KH-1', '{}', '', now() - interval '91 days', 'synced'),"
+            " ('c1', 2, gen_random_uuid(), 'create', 'KH-1', '{}', '', now() - interval '91 days', NULL)"
+        )
+        policies = retention_policies(ErpRetention())
+        pruned = await Pruner(pool, policies, Metrics("e"), interval_s=1, batch_size=100).prune_once()
+        assert pruned == {
+            "erp_sync_logs": 1,
+            "erp_api_logs": 1,
+            "erp_push_attempts": 0,
+            "erp_push_requests": 1,
+        }
+        # a request still waiting for its outcome stays, however old
+        assert await pool.fetchval("SELECT array_agg(version) FROM erp_push_requests") == [2]
         assert await pool.fetchval("SELECT count(*) FROM erp_sync_logs") == 1
         assert await pool.fetchval("SELECT count(*) FROM erp_api_logs") == 1
 

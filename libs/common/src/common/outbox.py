@@ -72,8 +72,8 @@ _CLAIM = """
     FROM c WHERE o.id = c.id
     RETURNING o.id, o.topic, o.key, o.payload, o.headers, o.created_at
 """
-_CLAIM_INSIDE = _CLAIM.format(lane="topic = any($4::text[])")
-_CLAIM_OUTSIDE = _CLAIM.format(lane="topic <> all($4::text[])")
+CLAIM_LANE_SQL = _CLAIM.format(lane="topic = any($4::text[])")
+CLAIM_OTHERS_SQL = _CLAIM.format(lane="topic <> all($4::text[])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ class OutboxStore:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(_NO_FSYNC_WAIT)
             records = await conn.fetch(
-                _CLAIM_OUTSIDE if outside else _CLAIM_INSIDE, limit, token, self._lease, topics
+                CLAIM_OTHERS_SQL if outside else CLAIM_LANE_SQL, limit, token, self._lease, topics
             )
         if not records:
             return None

@@ -18,7 +18,8 @@ CREATE TABLE change_feed_horizon (
 );
 
 -- In the deleting transaction itself, whoever deletes: a reader sees the rows or the horizon, never neither.
-CREATE FUNCTION change_feed_horizon_advance() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The schema is fixed at creation, so a delete from a session with another search_path finds the horizon too.
+CREATE FUNCTION change_feed_horizon_advance() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO change_feed_horizon AS h (txid, seq, latest_at)
     SELECT g.txid, g.seq, (SELECT max(greatest(updated_at, recorded_at)) FROM gone)

@@ -129,14 +129,18 @@ async def test_a_timestamp_since_older_than_the_horizon_gets_410_and_a_recent_on
         assert [c["progress_percentage"] for c in recent.json()["contracts"]] == [20.0]
 
 
-async def test_the_horizon_moves_in_the_deleting_transaction_even_on_a_manual_delete() -> None:
+async def test_the_horizon_moves_in_the_deleting_transaction_even_on_a_manual_delete_from_elsewhere() -> None:
     async with _feed() as (pool, get, _):
         await _change(pool, "C9", "P1", 10, 1)
         cursor = (await get(limit=1)).json()["next_cursor"]
         await _change(pool, "C9", "P1", 20, 1)
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("DELETE FROM change_feed WHERE progress_percentage = 20")
-            row = await conn.fetchrow("SELECT txid::text::bigint AS txid, seq FROM change_feed_horizon")
+            schema = await conn.fetchval("SELECT current_schema()")
+            await conn.execute("SET LOCAL search_path TO public")  # an operator's psql session, say
+            await conn.execute(f'DELETE FROM "{schema}".change_feed WHERE progress_percentage = 20')
+            row = await conn.fetchrow(
+                f'SELECT txid::text::bigint AS txid, seq FROM "{schema}".change_feed_horizon'
+            )
         assert row is not None and Position(row["txid"], row["seq"]) > Position.decode(cursor)
         assert (await get(since=cursor)).status_code == 410
 

@@ -1,4 +1,4 @@
-"""When things run: pull hourly, push every 30 min, retention pruning; triggers run them at once.
+"""When things run: pull hourly, push every 30 min; triggers run them at once (retention: common.retention).
 
 The next run is due one interval after the last one recorded in the database (any replica, any
 process), not after this process started: a pod restarted more often than the interval still runs.

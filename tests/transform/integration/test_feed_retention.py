@@ -3,6 +3,8 @@ before what was pruned gets 410 cursor_expired, never a page with a silent gap (
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -163,3 +165,35 @@ async def test_the_timestamp_lookup_uses_the_feed_indexes() -> None:
         )
         assert "Seq Scan" not in plan, plan
         assert "change_feed_updated_at" in plan and "change_feed_recorded_at" in plan, plan
+
+
+async def test_paging_while_retention_prunes_gets_either_a_whole_page_or_410_never_a_gap() -> None:
+    """Pruner and client run concurrently, with jitter, round after round: the horizon and the page are read in
+    one snapshot, so a page from after a prune that lacks the pruned changes cannot happen."""
+    rng, outcomes = random.Random(11), {"410": 0, "whole page": 0}
+    async with _feed() as (pool, get, pruner):
+        for n in range(40):
+            line = f"R{n}"
+            await _change(pool, f"{line}-sentinel", "P", 1, 0)
+            cursor = (await get(limit=1000)).json()["next_cursor"]  # from the start: the sentinel is last
+            for pct, age in ((10, 60), (20, 50), (30, 0)):
+                await _change(pool, line, "P1", pct, age)
+
+            async def prune() -> None:
+                await asyncio.sleep(rng.uniform(0, 0.004))
+                await pruner.prune_once()
+
+            async def read(since: str) -> httpx.Response:
+                await asyncio.sleep(rng.uniform(0, 0.004))
+                return await get(since=since, limit=1000)
+
+            _, page = await asyncio.gather(prune(), read(cursor))
+            if page.status_code == 410:
+                outcomes["410"] += 1
+                continue
+            assert page.status_code == 200, page.text
+            served = [c["progress_percentage"] for c in page.json()["contracts"] if c["合同编号"] == line]
+            assert served == [10.0, 20.0, 30.0], f"round {n}: silent gap, served {served}"
+            outcomes["whole page"] += 1
+    print(f"concurrent prune and page: {outcomes}")  # noqa: T201
+    assert outcomes["410"] and outcomes["whole page"]  # both orders happened: the race was exercised

@@ -49,6 +49,9 @@ class Metrics:
         self.outbox_oldest_age = Gauge(
             "rollsync_outbox_oldest_age_seconds", "Age of the oldest unsent outbox row", registry=r
         )
+        self.retention_rows_pruned = Counter(
+            "rollsync_retention_rows_pruned", "Rows deleted by retention", ["table"], registry=r
+        )
         self.http_requests = Counter(
             "rollsync_http_requests", "HTTP requests", ["route", "method", "status"], registry=r
         )

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter
-
 from common.migrations import ident
 
 if TYPE_CHECKING:
@@ -73,18 +71,6 @@ def plumbing_policies(settings: RetentionSettings) -> list[RetentionPolicy]:
     ]
 
 
-class RowsPruned:
-    """rollsync_retention_rows_pruned_total{table}."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.counter = Counter(
-            "rollsync_retention_rows_pruned",
-            "Rows deleted by retention, per table",
-            ["table"],
-            registry=metrics.registry,
-        )
-
-
 class Pruner:
     def __init__(
         self,
@@ -100,7 +86,7 @@ class Pruner:
             raise ValueError(f"one retention policy per table: {tables}")
         self._pool, self._policies = pool, policies
         self._interval, self._batch = interval_s, batch_size
-        self._pruned = RowsPruned(metrics).counter
+        self._pruned = metrics.retention_rows_pruned  # rollsync_retention_rows_pruned_total{table}
         self._task: asyncio.Task[None] | None = None
 
     async def prune_once(self) -> dict[str, int]:

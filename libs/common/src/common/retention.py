@@ -44,7 +44,8 @@ class RetentionPolicy:
     predicate: str = "true"
 
     def __post_init__(self) -> None:
-        ident(self.table), ident(self.column)  # refuse anything but plain identifiers
+        for name in (self.table, self.column):
+            ident(name)  # refuses anything but a plain identifier
         if self.keep <= timedelta(0):
             raise ValueError(f"retention for {self.table} must be positive")
 

@@ -15,7 +15,7 @@ PLUMBING = ("outbox", "inbox", "inbox_attempts")
 OWN = {
     "ingest": ("idempotency", "rate_counters"),
     "transform": ("change_feed",),
-    "rules": ("field_change_history", "sync_log", "sync_decisions"),
+    "rules": ("field_change_history", "sync_log", "sync_decisions", "sync_requests"),
     "erp-connector": ("erp_sync_logs", "erp_api_logs", "erp_push_attempts", "erp_push_requests"),
 }
 

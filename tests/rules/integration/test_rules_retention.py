@@ -42,9 +42,22 @@ async def test_history_log_and_decisions_go_after_their_seed_ages_only() -> None
                 customer,
                 days,
             )
+        for version, days, result in ((1, 91, "synced"), (2, 91, None), (3, 89, "failed")):
+            await pool.execute(
+                "INSERT INTO sync_requests (customer_id, version, action, fields, rule_name, reason, result,"
+                " completed_at) VALUES ($1, $2, 'create', '{}', 'r', 'x', $3,"
+                " CASE WHEN $3::text IS NULL THEN NULL ELSE now() - make_interval(days => $4) END)",
+                customer,
+                version,
+                result,
+                days,
+            )
         metrics = Metrics("rules")
         pruner = Pruner(pool, retention_policies(RulesRetention()), metrics, interval_s=3600, batch_size=100)
-        assert await pruner.prune_once() == {"field_change_history": 1, "sync_log": 1, "sync_decisions": 1}
+        pruned = await pruner.prune_once()
+        assert pruned == {"field_change_history": 1, "sync_log": 1, "sync_decisions": 1, "sync_requests": 1}
+        # the request still waiting for its result stays, however old
+        assert await pool.fetchval("SELECT array_agg(version ORDER BY version) FROM sync_requests") == [2, 3]
         for table in ("field_change_history", "sync_log", "sync_decisions"):
             assert await pool.fetchval(f"SELECT count(*) FROM {table}") == 1, table
             sample = metrics.registry.get_sample_value(

@@ -13,7 +13,7 @@ class RulesRetention(RetentionSettings):
 
     field_history_days: int = Field(default=90, ge=1, description="field_change_history")
     sync_log_days: int = Field(default=30, ge=1, description="sync_log (the seed's erp_sync_logs)")
-    decisions_days: int = Field(default=90, ge=1, description="sync_decisions")
+    decisions_days: int = Field(default=90, ge=1, description="sync_decisions and finished sync_requests")
 
 
 class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):

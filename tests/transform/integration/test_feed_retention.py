@@ -24,7 +24,7 @@ from common.service import Metrics, base_app
 from tests.support.schemas import scratch_schema
 from transform.adapters.feed import FIRST_CHANGE_SINCE, retention_policy
 from transform.config import Settings
-from transform.domain.cursor import Position
+from transform.domain.cursor import Cursor, Position
 from transform.entrypoints.http import router
 from transform.main import Context
 
@@ -143,7 +143,7 @@ async def test_the_horizon_moves_in_the_deleting_transaction_even_on_a_manual_de
             row = await conn.fetchrow(
                 f'SELECT txid::text::bigint AS txid, seq FROM "{schema}".change_feed_horizon'
             )
-        assert row is not None and Position(row["txid"], row["seq"]) > Position.decode(cursor)
+        assert row is not None and Position(row["txid"], row["seq"]) > Cursor.decode(cursor).position
         assert (await get(since=cursor)).status_code == 410
 
 
@@ -197,3 +197,44 @@ async def test_paging_while_retention_prunes_gets_either_a_whole_page_or_410_nev
             outcomes["whole page"] += 1
     print(f"concurrent prune and page: {outcomes}")  # noqa: T201
     assert outcomes["410"] and outcomes["whole page"]  # both orders happened: the race was exercised
+
+
+async def test_a_resync_from_the_start_pages_through_kept_old_changes_without_410() -> None:
+    """Each line's newest change stays however old, so paging from the start walks below the horizon: the cursors
+    it hands out carry the horizon they were issued under and stay valid until retention prunes again."""
+    async with _feed() as (pool, get, pruner):
+        for n in range(5):  # five lines whose newest change is old: kept, positioned before what gets pruned
+            await _change(pool, f"OLD{n}", "P1", 10, 90)
+        await _change(pool, "NEW", "P1", 10, 60)
+        await _change(pool, "NEW", "P1", 20, 1)
+        assert (await pruner.prune_once())["change_feed"] == 1
+
+        seen, params = [], {"limit": 2}
+        while True:
+            page = await get(**params)
+            assert page.status_code == 200, page.text
+            seen += [c["合同编号"] for c in page.json()["contracts"]]
+            if not page.json()["has_more"]:
+                break
+            params = {"since": page.json()["next_cursor"], "limit": 2}
+        assert seen == [*(f"OLD{n}" for n in range(5)), "NEW"]
+
+        # A cursor issued mid-re-sync (below the horizon) survives compaction of the old part ...
+        mid = (await get(limit=2)).json()["next_cursor"]
+        await _change(pool, "OLD3", "P1", 20, 0)
+        await pool.execute(
+            "UPDATE change_feed SET recorded_at = now() - interval '40 days'"
+            " WHERE contract_no = 'OLD3' AND progress_percentage = 10"
+        )
+        assert (await pruner.prune_once())["change_feed"] == 1
+        rest = await get(since=mid, limit=100)
+        assert rest.status_code == 200
+        assert [c["合同编号"] for c in rest.json()["contracts"]] == ["OLD2", "OLD4", "NEW", "OLD3"]
+        # ... but not pruning past everything it was issued under.
+        await _change(pool, "NEW", "P1", 30, 0)
+        await pool.execute(
+            "UPDATE change_feed SET recorded_at = now() - interval '40 days' WHERE contract_no = 'NEW'"
+            " AND progress_percentage = 20"
+        )
+        assert (await pruner.prune_once())["change_feed"] == 1
+        assert (await get(since=mid)).status_code == 410

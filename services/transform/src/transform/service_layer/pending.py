@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from transform.adapters import feed
-from transform.domain.cursor import START, BadCursorError, Position, lost_to_retention
+from transform.domain.cursor import START, BadCursorError, Cursor, lost_to_retention
 
 if TYPE_CHECKING:
     import asyncpg
@@ -20,7 +20,7 @@ class CursorExpiredError(ValueError):
     """`since` is older than what the feed still holds: the client must re-sync from the start."""
 
 
-def _parse_since(since: str) -> datetime | Position:
+def _parse_since(since: str) -> datetime | Cursor:
     """`since` is either our cursor or the seed's ISO timestamp."""
     try:
         parsed = datetime.fromisoformat(
@@ -30,7 +30,7 @@ def _parse_since(since: str) -> datetime | Position:
     except ValueError:
         pass
     try:
-        return Position.decode(since)
+        return Cursor.decode(since)
     except BadCursorError as exc:
         raise BadSinceError(since) from exc
 
@@ -52,23 +52,26 @@ def _entry(e: feed.FeedEntry) -> dict[str, Any]:
 async def pending_updates(
     pool: asyncpg.Pool, since: str | None, limit: int, overlap_s: int
 ) -> dict[str, Any]:
-    start = _parse_since(since) if since else START
+    asked = _parse_since(since) if since else Cursor(START)
     async with pool.acquire() as conn:
         bound = await feed.writers_bound(conn)  # before the read's snapshot (see feed.writers_bound)
         # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             pruned = await feed.horizon(conn)
-            if isinstance(start, datetime):
-                if pruned is not None and start - timedelta(seconds=overlap_s) <= pruned.latest_at:
+            horizon = pruned.position if pruned else START
+            if isinstance(asked, datetime):
+                if pruned is not None and asked - timedelta(seconds=overlap_s) <= pruned.latest_at:
                     raise CursorExpiredError(since)
-                start = await feed.position_before(conn, start, overlap_s, bound)
-            elif lost_to_retention(start, pruned.position if pruned else None):
+                start = await feed.position_before(conn, asked, overlap_s, bound)
+            elif lost_to_retention(asked, horizon):
                 raise CursorExpiredError(since)
+            else:
+                start = asked.position
             entries = await feed.read_after(conn, start, limit + 1, bound)
     page = entries[:limit]
     next_position = page[-1].position if page else start
     return {
         "contracts": [_entry(e) for e in page],
-        "next_cursor": next_position.encode(),
+        "next_cursor": Cursor(next_position, horizon).encode(),
         "has_more": len(entries) > limit,
     }

@@ -2,9 +2,8 @@
 
 -- The timestamp `since` path (feed.position_before) and retention's age test.
 CREATE INDEX change_feed_recorded_at ON change_feed (recorded_at);
--- "Is there a newer change of this line?": retention keeps each line's newest change forever, so a client
--- that re-syncs from the start still gets every line's current state.
-CREATE INDEX change_feed_line ON change_feed (contract_no, product_id, seq);
+-- "Is there a newer change of this line?" (retention keeps each line's newest change forever, so a client that
+-- re-syncs from the start still gets every line's current state) is answered by 0002's change_feed_line index.
 
 -- What retention has removed so far: the highest position pruned and the latest time any pruned change
 -- carried. A cursor before that position, or a timestamp `since` at or before that time, may have missed a

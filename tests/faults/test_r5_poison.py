@@ -70,6 +70,7 @@ async def test_r5_poison_is_dead_lettered_without_stalls_and_replayed_after_a_fi
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True)
     await producer.start()
     try:
+        t0 = time.monotonic()
         batches = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
         per_c = -(-len(customers) // len(batches))
         at = {
@@ -89,6 +90,7 @@ async def test_r5_poison_is_dead_lettered_without_stalls_and_replayed_after_a_fi
             for p in at[n]:
                 await _send(producer, p.topic, p.key, p.sent, {"event_id": p.event_id})
         load_done = time.monotonic()
+        print(f"R5 load sent in {load_done - t0:.1f}s")  # noqa: T201
         # Nothing stalls behind a poison: everything valid applies within the retry bound after the load.
         await eventually(lambda: _valid_applied(admin, prefix, ref), timeout_s=STALL_BOUND_S + 30, every_s=1)
         applied_s = time.monotonic() - load_done
@@ -249,28 +251,34 @@ async def _fixed(admin: asyncpg.Connection, prefix: str, ref: Reference) -> str 
 
 
 async def _diff(admin: asyncpg.Connection, prefix: str, ref: Reference) -> str:
-    stored = {
-        (r["contract_no"], r["product_id"]): r["version"]
+    """Which lines and customers differ from the reference, and how."""
+    lines = {
+        (r["contract_no"], r["product_id"]): (r["version"], orjson.loads(r["row"]))
         for r in await admin.fetch(
-            "SELECT contract_no, product_id, version FROM transform.hetong_original WHERE contract_no LIKE $1",
+            "SELECT contract_no, product_id, version, row::text AS row FROM transform.hetong_original"
+            " WHERE contract_no LIKE $1",
             prefix + "%",
         )
     }
+    out = [f"line {k}: missing" for k in ref.lines.keys() - lines.keys()]
+    out += [f"line {k}: not in the reference" for k in lines.keys() - ref.lines.keys()]
+    out += [
+        f"line {k}: stored (version {lines[k][0]}, row {lines[k][1]}) != ({ref.line_versions[k]}, {row})"
+        for k, row in ref.lines.items()
+        if k in lines and lines[k] != (ref.line_versions[k], row)
+    ]
     caps = {
-        r["wechat_id"]: r["capture_version"]
+        r["wechat_id"]: r
         for r in await admin.fetch(
-            "SELECT wechat_id, capture_version FROM rules.customers_unified WHERE wechat_id = any($1::text[])",
+            "SELECT wechat_id, capture_version, company_name, phone, email FROM rules.customers_unified"
+            " WHERE wechat_id = any($1::text[])",
             list(ref.customers),
         )
     }
-    out = [f"line {k}: missing" for k in ref.lines.keys() - stored.keys()]
-    out += [
-        f"line {k}: version {stored[k]} != {v}" for k, v in ref.line_versions.items() if stored.get(k, v) != v
-    ]
     out += [f"customer {w}: missing" for w in ref.customers.keys() - caps.keys()]
-    out += [
-        f"customer {w}: version {caps[w]} != {v}"
-        for w, v in ref.capture_versions.items()
-        if caps.get(w, v) != v
-    ]
-    return "\n".join(out[:40]) or "versions equal; field values differ (see the tables)"
+    for w, c in ref.customers.items():
+        got = caps.get(w)
+        want = (ref.capture_versions[w], c["company_name"], c["phone"], c["email"])
+        if got is not None and tuple(got)[1:] != want:
+            out.append(f"customer {w}: stored {tuple(got)[1:]} != accepted {want}")
+    return "\n".join(out[:40])

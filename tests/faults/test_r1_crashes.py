@@ -19,7 +19,15 @@ from tests.support.api import bearer, create_client, eventually, login
 from tests.support.careful_client import CarefulClient
 from tests.support.faults import SCENARIO_TIMEOUT_S, SOAK, FaultInjector, figures, size
 from tests.support.stack import ServiceProcess, admin_dsn
-from tests.support.workload import Key, Reference, customer_workload, line_workload, progress_workload
+from tests.support.workload import (
+    Key,
+    Reference,
+    capture_groups,
+    customer_workload,
+    line_batches,
+    line_workload,
+    progress_workload,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(SCENARIO_TIMEOUT_S)]
 EVENTS = size(10_000, 100_000, "ROLLSYNC_R1_EVENTS")
@@ -77,7 +85,10 @@ async def _judge(
         )
     except AssertionError:
         problems = await _differences(db, prefix, ref)
-        pytest.fail(f"{faults.summary()}\nnot equal to the reference fold:\n" + "\n".join(problems[:40]))
+        pytest.fail(
+            f"{faults.summary()}\n{len(problems)} differences from the reference fold:\n"
+            + "\n".join(problems[:40])
+        )
     quiet_at = time.monotonic()
     duplicates = await _duplicate_effects(db, prefix, ref)
     figures(
@@ -108,7 +119,7 @@ async def _load(
     n_progress: int,
     rng: random.Random,
 ) -> None:
-    batches = [lines[i : i + BATCH] for i in range(0, len(lines), BATCH)]
+    batches = line_batches(lines, BATCH)
     per_batch_c, per_batch_p = -(-len(customers) // len(batches)), -(-n_progress // len(batches))
     sent_progress = 0
     for n, batch in enumerate(batches):
@@ -117,7 +128,7 @@ async def _load(
         assert r.status_code == 200, r.text
         ref.accept_lines(batch, r.json())
         chunk = customers[n * per_batch_c : (n + 1) * per_batch_c]
-        for group in [chunk[i : i + 4] for i in range(0, len(chunk), 4)]:
+        for group in capture_groups(chunk, 4):
             await asyncio.gather(*(_capture(client, url, ref, c) for c in group))
         todo = min(per_batch_p, n_progress - sent_progress)
         accepted_rows = list(ref.lines.values())
@@ -144,7 +155,7 @@ async def _report(client: CarefulClient, url: str, ref: Reference, report: dict[
 
 
 async def _inject(faults: FaultInjector, load: asyncio.Task[None]) -> None:
-    """SIGKILL a random consumer every 7±3 s; PostgreSQL at the 2nd kill, the broker at the 4th."""
+    """SIGKILL a random consumer every 7±3 s; PostgreSQL after the 3rd kill, the broker after the 6th."""
     n = 0
     while not load.done():
         with contextlib.suppress(TimeoutError):
@@ -153,13 +164,14 @@ async def _inject(faults: FaultInjector, load: asyncio.Task[None]) -> None:
             break
         n += 1
         await faults.kill_random(CONSUMERS)
-        if n == 2:
+        if n == 3:
             await faults.crash_postgres()
-        if n == 4:
+        if n == 6:
             await faults.crash_broker(down_s=5)
             await faults.restart_dead_services()
     # Small machines finish the load early: the required faults still happen, after it.
     while faults.counts["sigkill"] < MIN_KILLS:
+        await asyncio.sleep(faults.rng.uniform(4, 10))
         await faults.kill_random(CONSUMERS)
     if not faults.counts["postgres_immediate_stop"]:
         await faults.crash_postgres()

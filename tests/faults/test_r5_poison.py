@@ -6,6 +6,7 @@ fix (the producer's corrected event, replayed under the dead letter's id) the ta
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 import uuid
@@ -30,7 +31,7 @@ from tests.support.careful_client import CarefulClient
 from tests.support.faults import SCENARIO_TIMEOUT_S, figures, size
 from tests.support.generate import contract_rows
 from tests.support.stack import KAFKA_BOOTSTRAP, ServiceProcess
-from tests.support.workload import Reference, customer_workload
+from tests.support.workload import Reference, capture_groups, customer_workload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(SCENARIO_TIMEOUT_S)]
 EVENTS = size(5_000, 100_000, "ROLLSYNC_R5_EVENTS")
@@ -81,12 +82,8 @@ async def test_r5_poison_is_dead_lettered_without_stalls_and_replayed_after_a_fi
             r = await client.send("POST", f"{services['ingest'].url}/sync/contracts/batch", _body(batch))
             assert r.status_code == 200, r.text
             ref.accept_lines(batch, r.json())
-            for c in customers[n * per_c : (n + 1) * per_c]:
-                r = await client.send(
-                    "POST", f"{services['ingest'].url}/customers/capture", c, idempotent_key=False
-                )
-                assert r.status_code == 200, r.text
-                ref.accept_capture(c, r.json())
+            for group in capture_groups(customers[n * per_c : (n + 1) * per_c], 4):
+                await asyncio.gather(*(_capture(client, services["ingest"].url, ref, c) for c in group))
             for p in at[n]:
                 await _send(producer, p.topic, p.key, p.sent, {"event_id": p.event_id})
         load_done = time.monotonic()
@@ -124,6 +121,12 @@ async def test_r5_poison_is_dead_lettered_without_stalls_and_replayed_after_a_fi
             "digest after fix (== reference)": digest,
         },
     )
+
+
+async def _capture(client: CarefulClient, url: str, ref: Reference, body: dict[str, Any]) -> None:
+    r = await client.send("POST", f"{url}/customers/capture", body, idempotent_key=False)
+    assert r.status_code == 200, r.text
+    ref.accept_capture(body, r.json())
 
 
 def _body(batch: list[dict[str, Any]]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class FaultInjector:
     counts: Counter[str] = field(default_factory=Counter)
     journal: list[str] = field(default_factory=list)
     last_fault_at: float = 0.0
+    _restarts: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
@@ -55,27 +56,40 @@ class FaultInjector:
         self.last_fault_at = time.monotonic()
         self.journal.append(f"t+{self.last_fault_at - self._started:6.1f}s {kind}: {what}")
 
-    async def kill_and_restart(self, name: str) -> None:
-        """SIGKILL a service process by pid, then start a fresh one (which waits until it is ready)."""
+    async def kill_random(self, names: tuple[str, ...]) -> str:
+        """SIGKILL a random one of `names` by pid and start a fresh one in the background.
+
+        The next kill does not wait for that restart (a victim still starting is waited for first), so the
+        cadence stays 7±3 s however slow start-ups are on a loaded machine.
+        """
+        name = self.rng.choice(names)
+        if name in self._restarts:
+            await self._restarts.pop(name)
         victim = self.services[name]
         pid = victim.proc.pid if victim.proc else None
         victim.kill()
         self._note("sigkill", f"{name} pid {pid}")
-        self.services[name] = await asyncio.to_thread(ServiceProcess(name, victim.extra_env).start, 120)
-
-    async def kill_random(self, names: tuple[str, ...]) -> str:
-        name = self.rng.choice(names)
-        await self.kill_and_restart(name)
+        self._restarts[name] = asyncio.create_task(self._restart(name, victim.extra_env))
         return name
+
+    async def _restart(self, name: str, extra_env: dict[str, str]) -> None:
+        self.services[name] = await asyncio.to_thread(ServiceProcess(name, extra_env).start, 180)
+
+    async def settle(self) -> None:
+        """Wait for every background restart (before an infrastructure fault, and before judging)."""
+        while self._restarts:
+            await self._restarts.pop(next(iter(self._restarts)))
 
     async def crash_postgres(self) -> None:
         """`pg_ctl stop -m immediate` (no checkpoint: WAL recovery on start) and a start on the same data dir."""
+        await self.settle()
         await asyncio.to_thread(_script, "postgres.sh", "crash")
         self._note("postgres_immediate_stop", "pg_ctl stop -m immediate")
         await asyncio.to_thread(_script, "postgres.sh", "start")
 
     async def crash_broker(self, down_s: float = 0.0) -> None:
         """SIGKILL the broker, keep it down `down_s`, restart it on the same log dirs."""
+        await self.settle()
         await asyncio.to_thread(_script, "kafka.sh", "kill")
         self._note("broker_sigkill", f"down {down_s:.0f}s")
         await asyncio.sleep(down_s)
@@ -84,6 +98,7 @@ class FaultInjector:
 
     async def restart_dead_services(self) -> None:
         """A service that exited on its own during an outage is a finding, but recovery must still be judged."""
+        await self.settle()
         for name, proc in list(self.services.items()):
             if proc.proc is not None and proc.proc.poll() is not None:
                 self.journal.append(f"{name} had exited by itself with {proc.proc.returncode}; restarted")

@@ -72,8 +72,10 @@ def customer_workload(n: int, rng: random.Random, prefix: str) -> list[dict[str,
         change = {"wechat_nickname": f"昵称{u}"}
         if not who.get("has_order"):
             change |= {"email": f"u{u}@{prefix.lower()}.example.cn", "address": f"更新地址{u}号"}
-        out.insert(at, {**who, **change, "captured_at": (base + timedelta(days=1, seconds=u)).isoformat()})
-    return out
+        out.insert(at, {**who, **change})
+    # Capture times follow the sending order, so the later capture of a customer is also the newer one
+    # (rules settles `latest` fields by capture time, ingest numbers versions by arrival).
+    return [{**c, "captured_at": (base + timedelta(seconds=i)).isoformat()} for i, c in enumerate(out)]
 
 
 def _customer(i: int, prefix: str, at: datetime, rng: random.Random) -> dict[str, Any]:
@@ -92,6 +94,28 @@ def _customer(i: int, prefix: str, at: datetime, rng: random.Random) -> dict[str
     if i % 10 == 0:
         body["has_order"] = True
     return body
+
+
+def capture_groups(captures: list[dict[str, Any]], width: int) -> list[list[dict[str, Any]]]:
+    """Concurrent groups in sending order, never two captures of one customer at once (their order matters)."""
+    return distinct_runs(captures, width, lambda c: c["wechat_id"])
+
+
+def line_batches(rows: list[dict[str, Any]], width: int) -> list[list[dict[str, Any]]]:
+    """Upload batches in order; a line and its update never share one (ingest rejects a repeated line)."""
+    return distinct_runs(rows, width, lambda r: (r["合同编号"], r["产品ID"]))
+
+
+def distinct_runs(items: list[dict[str, Any]], width: int, key: Any) -> list[list[dict[str, Any]]]:
+    runs: list[list[dict[str, Any]]] = [[]]
+    seen: set[Any] = set()
+    for item in items:
+        if len(runs[-1]) == width or key(item) in seen:
+            runs.append([])
+            seen = set()
+        runs[-1].append(item)
+        seen.add(key(item))
+    return runs
 
 
 def progress_workload(

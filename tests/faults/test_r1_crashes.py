@@ -258,7 +258,7 @@ async def _progress_differences(admin: asyncpg.Connection, prefix: str, ref: Ref
 async def _duplicate_effects(admin: asyncpg.Connection, prefix: str, ref: Reference) -> list[str]:
     """One ContractStandardized per accepted line version; one ERP create per customer with an order."""
     counts: dict[Key, int] = {
-        tuple(r["key"].split("/", 1)): r["n"]  # type: ignore[misc]
+        tuple(r["key"].split("/", 1)): r["n"]
         for r in await admin.fetch(
             "SELECT key, count(*) AS n FROM transform.outbox WHERE topic = 'transform.contract-standardized.v1'"
             " AND key LIKE $1 GROUP BY key",

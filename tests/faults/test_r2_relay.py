@@ -168,7 +168,7 @@ async def _sent_before(pool: asyncpg.Pool, back: float) -> bool:
         "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND created_at < now() - make_interval(secs => $1)",
         age,
     )
-    return unsent == 0
+    return bool(unsent == 0)
 
 
 async def _drained(pool: asyncpg.Pool) -> str | None:

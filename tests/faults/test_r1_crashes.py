@@ -108,6 +108,11 @@ async def _judge(
     assert not duplicates, f"{faults.summary()}\nduplicate effects:\n" + "\n".join(duplicates[:40])
     assert faults.counts["sigkill"] >= MIN_KILLS and faults.counts["postgres_immediate_stop"] == 1
     assert faults.counts["broker_sigkill"] == 1
+    # An outage is not an internal error: clients must be told to come back (503 + Retry-After), never a 500.
+    assert not client.outcomes["retried_500"], (
+        f"{faults.summary()}\ningest answered 500 {client.outcomes['retried_500']} times during the faults"
+        " (expected 503 with Retry-After); see .local/logs/test-ingest.log 'unhandled error'"
+    )
 
 
 async def _load(

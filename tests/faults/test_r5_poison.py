@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -59,8 +60,6 @@ class Poison:
 async def test_r5_poison_is_dead_lettered_without_stalls_and_replayed_after_a_fix(
     admin: asyncpg.Connection, services: dict[str, ServiceProcess], http: httpx.AsyncClient, fault_seed: int
 ) -> None:
-    import random
-
     rng = random.Random(fault_seed)
     prefix = f"R5{uuid.uuid4().hex[:6]}-"
     rows = contract_rows(EVENTS * 8 // 10, seed=rng.randrange(2**31), prefix=prefix)

@@ -59,12 +59,16 @@ class FaultInjector:
     async def kill_random(self, names: tuple[str, ...]) -> str:
         """SIGKILL a random one of `names` by pid and start a fresh one in the background.
 
-        The next kill does not wait for that restart (a victim still starting is waited for first), so the
-        cadence stays 7±3 s however slow start-ups are on a loaded machine.
+        The next kill picks among processes that are up (waiting only when none is), so the cadence stays
+        7±3 s however slow start-ups are on a loaded machine; the victims then depend on timing, not only on the seed.
         """
-        name = self.rng.choice(names)
+        ready = [n for n in names if n not in self._restarts or self._restarts[n].done()]
+        if not ready:
+            await asyncio.wait(self._restarts.values(), return_when=asyncio.FIRST_COMPLETED)
+            ready = [n for n in names if self._restarts[n].done()]
+        name = self.rng.choice(ready)
         if name in self._restarts:
-            await self._restarts.pop(name)
+            await self._restarts.pop(name)  # done: surfaces a failed start
         victim = self.services[name]
         pid = victim.proc.pid if victim.proc else None
         victim.kill()

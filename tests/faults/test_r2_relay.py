@@ -125,7 +125,7 @@ async def _writer(
                 if doomed:
                     raise RollbackOnPurposeError
         (rolled_back if doomed else committed).add(str(row_id))
-        await asyncio.sleep(0.07)  # a steady ~60 writes/s, so the faults land in the middle of the stream
+        await asyncio.sleep(0.09)  # a steady ~50 writes/s, so the faults land in the middle of the stream
 
 
 async def _faults(

@@ -42,8 +42,13 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 	@scripts/ops_tools.sh
 	$(PYTEST) -p no:cacheprovider
 
+soak: bootstrap ## nightly-size fault scenarios (tests/faults at 100 000 events, >= 20 kills) with their figures; not in `make test`
+	@scripts/stack.sh stop-services
+	@scripts/stack.sh infra
+	ROLLSYNC_SOAK=1 $(PYTEST) -p no:cacheprovider tests/faults -s -rA
+
 bench: bootstrap ## benchmarks (not part of `make test`): same-run ratios against raw baselines
 	@scripts/stack.sh infra
 	ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.run_all
 
-.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test bench
+.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test soak bench

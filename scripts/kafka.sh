@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Local single-node Apache Kafka 4.0.1 (KRaft, combined broker+controller) from Maven Central jars. No Docker.
 #
-# usage: scripts/kafka.sh fetch|start|stop|status|reset
+# usage: scripts/kafka.sh fetch|start|stop|kill|status|reset
 #   fetch   download the broker jars into .local/kafka/lib (needs Java >= 17 and Maven reaching Maven Central)
 #   start   fetch if needed, format storage once, start the broker, wait until a real metadata request succeeds
 #   stop    stop the broker (SIGTERM, SIGKILL after 20 s)
+#   kill    SIGKILL the broker at once (a crash: no flush, no controlled shutdown); data is kept, `start` recovers it
 #   status  exit 0 if running, 3 if not
 #   reset   stop and delete the broker's data and cluster id (jars are kept)
 #
@@ -30,7 +31,7 @@ LOG4J_CONF="$DEPLOY_DIR/log4j2.properties"
 NAME=kafka
 
 usage() {
-    echo "usage: $(basename -- "$0") fetch|start|stop|status|reset" >&2
+    echo "usage: $(basename -- "$0") fetch|start|stop|kill|status|reset" >&2
     exit 2
 }
 
@@ -204,6 +205,24 @@ cmd_stop() {
     stop_pid "$NAME" 20 "$KAFKA_LIB"
 }
 
+cmd_kill() {
+    local pid
+    if ! is_running "$NAME" "$KAFKA_LIB"; then
+        log "not running"
+        return 0
+    fi
+    pid=$(read_pid "$NAME")
+    kill -KILL "$pid"
+    local deadline=$((SECONDS + 20))
+    # The JVM's leader thread turns zombie before its other threads let go of the sockets: wait for the ports.
+    while pid_alive "$pid" || port_in_use "$ROLLSYNC_KAFKA_PORT" || port_in_use "$ROLLSYNC_KAFKA_CONTROLLER_PORT"; do
+        ((SECONDS < deadline)) || die "broker pid $pid or its ports still alive 20 s after SIGKILL"
+        sleep 0.1
+    done
+    rm -f "$(pid_file "$NAME")"
+    log "killed broker pid $pid (SIGKILL; data kept in ${KAFKA_DATA#"$ROOT"/})"
+}
+
 cmd_status() {
     if is_running "$NAME" "$KAFKA_LIB"; then
         local pid
@@ -230,6 +249,7 @@ case "$1" in
     fetch) take_lock "$NAME"; mkdir -p "$KAFKA_DIR"; cmd_fetch ;;
     start) take_lock "$NAME"; cmd_start ;;
     stop) take_lock "$NAME"; cmd_stop ;;
+    kill) take_lock "$NAME"; cmd_kill ;;
     status) cmd_status ;;
     reset) take_lock "$NAME"; cmd_reset ;;
     -h | --help | help) print_help; exit 0 ;;

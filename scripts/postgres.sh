@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Private PostgreSQL cluster for local development and tests, in .local/pg/data, on 127.0.0.1 only.
 #
-# usage: scripts/postgres.sh start|stop|status|psql [psql args...]|reset
+# usage: scripts/postgres.sh start|stop|crash|status|psql [psql args...]|reset
 #   start   install PostgreSQL from apt if missing (root only), initdb once, start, wait until it accepts connections
 #   stop    fast shutdown (pg_ctl stop -m fast)
+#   crash   immediate shutdown (pg_ctl stop -m immediate: no checkpoint, WAL recovery on the next start); data kept
 #   status  exit 0 if running, 3 if not
 #   psql    psql as rollsync_admin on database postgres; remaining args are passed through
 #   reset   stop and delete the cluster's data directory
@@ -43,7 +44,7 @@ PG_RUN="$PG_DIR/run"
 NAME=postgres
 
 usage() {
-    echo "usage: $(basename -- "$0") start|stop|status|psql [args...]|reset" >&2
+    echo "usage: $(basename -- "$0") start|stop|crash|status|psql [args...]|reset" >&2
     exit 2
 }
 
@@ -268,7 +269,8 @@ cmd_start() {
     log "ready in $((SECONDS - t0))s: postgresql://$PG_SUPERUSER@127.0.0.1:$ROLLSYNC_PG_PORT/postgres (pid $(read_pid "$NAME"), log: ${PG_LOG#"$ROOT"/})"
 }
 
-cmd_stop() {
+cmd_stop() { # cmd_stop [MODE=fast]
+    local mode=${1:-fast}
     PG_BIN=$(highest_bin_dir)
     if [[ -z "$PG_BIN" || ! -f "$PG_DATA/PG_VERSION" ]]; then
         rm -f "$(pid_file "$NAME")"
@@ -281,8 +283,8 @@ cmd_stop() {
         log "not running"
         return 0
     fi
-    log "stopping (fast)"
-    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null ||
+    log "stopping ($mode)"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m "$mode" -w -t 60 stop >/dev/null ||
         die "pg_ctl stop failed; see $PG_LOG"
     rm -f "$(pid_file "$NAME")"
     log "stopped"
@@ -329,6 +331,7 @@ shift
 case "$cmd" in
     start) take_lock "$NAME"; cmd_start ;;
     stop) take_lock "$NAME"; cmd_stop ;;
+    crash) take_lock "$NAME"; cmd_stop immediate ;;
     status) cmd_status ;;
     psql) cmd_psql "$@" ;;
     reset) take_lock "$NAME"; cmd_reset ;;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -19,15 +20,43 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--seed", type=int, default=None, help="fault scenarios' seed (or env ROLLSYNC_FAULT_SEED)"
+    )
+
+
+@pytest.fixture
+def fault_seed(request: pytest.FixtureRequest) -> int:
+    """One seed drives a fault scenario's workload and schedule; printed, so a failure shows how to rerun it."""
+    given = request.config.getoption("--seed") or os.environ.get("ROLLSYNC_FAULT_SEED")
+    seed = int(given) if given else random.SystemRandom().randrange(1, 2**31)
+    print(f"fault seed: rerun with --seed {seed} (or ROLLSYNC_FAULT_SEED={seed})")  # noqa: T201
+    return seed
+
+
 @pytest.fixture(scope="session")
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """Superuser connection to the stack's database. No database is a failure, never a skip."""
-    try:
-        conn = await asyncpg.connect(admin_dsn(), timeout=10)
-    except (OSError, asyncpg.PostgresError) as exc:
-        pytest.fail(f"PostgreSQL is not reachable ({exc}); run `scripts/stack.sh infra` (make test does)")
-    yield conn
-    await conn.close()
+async def _admin_connection() -> AsyncIterator[dict[str, asyncpg.Connection]]:
+    held: dict[str, asyncpg.Connection] = {}
+    yield held
+    if "conn" in held and not held["conn"].is_closed():
+        await held["conn"].close()
+
+
+@pytest.fixture
+async def admin(_admin_connection: dict[str, asyncpg.Connection]) -> asyncpg.Connection:
+    """Superuser connection to the stack's database. No database is a failure, never a skip.
+
+    One connection for the session, opened again when a fault scenario's PostgreSQL crash has closed it.
+    """
+    conn = _admin_connection.get("conn")
+    if conn is None or conn.is_closed():
+        try:
+            conn = await asyncpg.connect(admin_dsn(), timeout=10)
+        except (OSError, asyncpg.PostgresError) as exc:
+            pytest.fail(f"PostgreSQL is not reachable ({exc}); run `scripts/stack.sh infra` (make test does)")
+        _admin_connection["conn"] = conn
+    return conn
 
 
 @pytest.fixture(scope="session")

@@ -29,3 +29,5 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
         default=300, ge=0, le=86400, description="A report's update_time may be at most this far ahead of now"
     )
     retention: IngestRetention = IngestRetention()
+    # How often one process writes a client's last-seen time at most (the alert threshold is 15 min).
+    last_seen_every_s: float = Field(default=30, ge=0, le=300)

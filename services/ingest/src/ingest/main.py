@@ -15,6 +15,7 @@ from ingest.adapters.retention import retention_policies
 from ingest.adapters.tokens import JwtTokens
 from ingest.config import Settings
 from ingest.entrypoints.http import router
+from ingest.service_layer.heartbeat import LastSeen, last_seen_gauges
 
 SCHEMA = "ingest"
 
@@ -24,6 +25,7 @@ class Context:
     settings: Settings
     pool: asyncpg.Pool
     tokens: JwtTokens
+    last_seen: LastSeen
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,9 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.token_audience,
                 settings.token_ttl_s,
             )
-            app.state.ctx = Context(settings, rt.pool, tokens)
+            app.state.ctx = Context(settings, rt.pool, tokens, LastSeen(rt.pool, settings.last_seen_every_s))
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
+            metrics.on_scrape(last_seen_gauges(rt.pool, metrics))
             yield
         finally:
             await rt.close()

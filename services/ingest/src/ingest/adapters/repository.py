@@ -13,6 +13,7 @@ from ingest.domain.clients import Client
 if TYPE_CHECKING:
     import asyncpg
 
+    from ingest.domain.deletions import Deletion
     from ingest.domain.lines import Line
 
 
@@ -102,15 +103,18 @@ async def existing_hashes(conn: asyncpg.Connection, lines: list[Line]) -> dict[t
 async def upsert_lines(
     conn: asyncpg.Connection, lines: list[Line], overwrite: bool, source: str, client_id: str
 ) -> dict[tuple[str, str], int]:
-    """Insert new lines; replace changed ones only when `overwrite`. Returns new versions."""
+    """Insert new lines; replace changed ones only when `overwrite`; a deleted line always comes back.
+
+    Returns the new versions.
+    """
     rows = await conn.fetch(
         """
         INSERT INTO contract_lines AS l (contract_no, product_id, content_hash, version, row, source, client_id)
         SELECT c, p, h, 1, r::jsonb, $5, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(c, p, h, r)
         ON CONFLICT (contract_no, product_id) DO UPDATE
           SET content_hash = excluded.content_hash, version = l.version + 1, row = excluded.row,
-              source = excluded.source, client_id = excluded.client_id, received_at = now()
-          WHERE $7 AND l.content_hash <> excluded.content_hash
+              source = excluded.source, client_id = excluded.client_id, received_at = now(), deleted = false
+          WHERE l.deleted OR ($7 AND l.content_hash <> excluded.content_hash)
         RETURNING contract_no, product_id, version
         """,
         [x.contract_no for x in lines],
@@ -122,6 +126,37 @@ async def upsert_lines(
         overwrite,
     )
     return {(r["contract_no"], r["product_id"]): r["version"] for r in rows}
+
+
+async def delete_lines(
+    conn: asyncpg.Connection, deletions: list[Deletion], source: str, client_id: str
+) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]]]:
+    """Mark live lines deleted with the next version. Returns (new versions, lines that were already deleted).
+
+    The row lock orders a delete against a concurrent upload or delete of the same line: the second one
+    re-reads the row, so two deletes never both count and versions only grow.
+    """
+    keys = [d.contract_no for d in deletions], [d.product_id for d in deletions]
+    rows = await conn.fetch(
+        """
+        UPDATE contract_lines AS l SET deleted = true, version = l.version + 1, source = $3, client_id = $4,
+               received_at = now()
+        FROM unnest($1::text[], $2::text[]) AS k(c, p)
+        WHERE l.contract_no = k.c AND l.product_id = k.p AND NOT l.deleted
+        RETURNING l.contract_no, l.product_id, l.version
+        """,
+        *keys,
+        source,
+        client_id,
+    )
+    gone = await conn.fetch(
+        "SELECT l.contract_no, l.product_id FROM contract_lines l"
+        " JOIN unnest($1::text[], $2::text[]) AS k(c, p) ON l.contract_no = k.c AND l.product_id = k.p"
+        " WHERE l.deleted",
+        *keys,
+    )
+    versions = {(r["contract_no"], r["product_id"]): r["version"] for r in rows}
+    return versions, {(r["contract_no"], r["product_id"]) for r in gone} - versions.keys()
 
 
 async def contract_processes(conn: asyncpg.Connection, contract_no: str) -> tuple[set[str], set[str]] | None:

@@ -64,9 +64,8 @@ def _value_problem(column: str, value: object) -> str | None:
     return None
 
 
-def parse_line(index: int, raw: object) -> Line | Rejection:
-    if not isinstance(raw, dict):
-        return Rejection(index, "not_an_object", "每行必须是 JSON 对象 / each row must be a JSON object")
+def parse_key(index: int, raw: dict[str, Any]) -> tuple[str, str] | Rejection:
+    """The line's (合同编号, 产品ID), normalised, or why they cannot name a line."""
     contract_no, product_id = normalize_key(raw.get(CONTRACT_NO)), normalize_key(raw.get(PRODUCT_ID))
     for name, value in ((CONTRACT_NO, contract_no), (PRODUCT_ID, product_id)):
         if not value:
@@ -85,6 +84,16 @@ def parse_line(index: int, raw: object) -> Line | Rejection:
                 contract_no[:MAX_KEY_CHARS] or None,
                 product_id[:MAX_KEY_CHARS] or None,
             )
+    return contract_no, product_id
+
+
+def parse_line(index: int, raw: object) -> Line | Rejection:
+    if not isinstance(raw, dict):
+        return Rejection(index, "not_an_object", "每行必须是 JSON 对象 / each row must be a JSON object")
+    key = parse_key(index, raw)
+    if isinstance(key, Rejection):
+        return key
+    contract_no, product_id = key
     if len(raw) > MAX_COLUMNS:
         return Rejection(
             index,

@@ -42,6 +42,7 @@ def require(scope: str) -> Callable[[Request], Awaitable[Caller]]:
             )
         except RateLimitedError as exc:
             raise rate_limited(exc) from exc
+        await ctx.last_seen.touch(client.client_id)
         return Caller(client.client_id, claims.scopes)
 
     return dependency

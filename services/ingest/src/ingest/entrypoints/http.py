@@ -76,28 +76,45 @@ async def system_login(request: Request) -> Response:
         ) from None
     except RateLimitedError as exc:
         raise rate_limited(exc) from exc
+    await ctx.last_seen.touch(client_id)
     body_out = {"access_token": token, "token_type": "Bearer", "expires_in": ctx.tokens.ttl_s}
     return json_response(body_out, headers=NO_STORE)
 
 
-def _batch_command(body: Any, caller: Caller, key: str | None, raw: bytes, max_rows: int) -> UploadBatch:
-    if not isinstance(body, dict) or not isinstance(body.get("contracts"), list):
+def _batch_lists(body: Any, max_rows: int) -> tuple[list[object], list[object]]:
+    """`contracts` and the optional `deleted` list; together they share the per-request row limit."""
+    if not isinstance(body, dict):
         raise ApiError(422, "invalid_request", "需要 contracts 数组 / body needs a `contracts` array")
-    rows, overwrite, source = body["contracts"], body.get("overwrite", False), body.get("source", "unknown")
-    if not rows:
-        raise ApiError(422, "empty_batch", "contracts 为空 / `contracts` is empty")
-    if len(rows) > max_rows:
+    rows, deleted = body.get("contracts", [] if "deleted" in body else None), body.get("deleted", [])
+    if not isinstance(rows, list):
+        raise ApiError(422, "invalid_request", "需要 contracts 数组 / body needs a `contracts` array")
+    if not isinstance(deleted, list):
+        raise ApiError(
+            422, "invalid_deleted", "deleted 必须是 [{合同编号, 产品ID}] 数组 / `deleted` must be an array"
+        )
+    if not rows and not deleted:
+        raise ApiError(
+            422, "empty_batch", "contracts 与 deleted 均为空 / `contracts` and `deleted` are both empty"
+        )
+    if len(rows) + len(deleted) > max_rows:
         raise ApiError(
             413, "too_many_rows", f"每次最多 {max_rows} 行，请分批上传 / at most {max_rows} rows per request"
         )
+    return rows, deleted
+
+
+def _batch_command(body: Any, caller: Caller, key: str | None, raw: bytes, max_rows: int) -> UploadBatch:
+    rows, deleted = _batch_lists(body, max_rows)
+    overwrite, source = body.get("overwrite", False), body.get("source", "unknown")
     if not isinstance(overwrite, bool):
         raise ApiError(422, "invalid_overwrite", "overwrite 必须是 true 或 false / must be a boolean")
     if not isinstance(source, str) or not 0 < len(source) <= 64:
         raise ApiError(422, "invalid_source", "source 必须是 1-64 字符的文本 / must be 1-64 chars of text")
     if key is not None and not 0 < len(key) <= 200:
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key 长度须为 1-200 / must be 1-200 chars")
+    request_hash = hashlib.sha256(raw).hexdigest()  # the whole body: contracts, deleted and flags
     return UploadBatch(
-        caller.client_id, rows, overwrite, source, key, hashlib.sha256(raw).hexdigest(), correlation_id.get()
+        caller.client_id, rows, overwrite, source, key, request_hash, correlation_id.get(), deleted
     )
 
 

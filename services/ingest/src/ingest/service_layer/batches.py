@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +12,8 @@ from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged
 from ingest.adapters import repository as repo
-from ingest.domain.lines import CONTRACT_NO, PRODUCT_ID, Line, Rejection, parse_lines
+from ingest.domain.deletions import Deletion, parse_deletions, split_conflicts
+from ingest.domain.lines import CONTRACT_NO, PRODUCT_ID, Line, Rejection, content_hash, parse_lines
 from ingest.service_layer.errors import IdempotencyKeyReusedError
 
 if TYPE_CHECKING:
@@ -30,23 +31,29 @@ class UploadBatch:
     idempotency_key: str | None
     request_hash: str
     correlation_id: str
+    deleted: list[object] = field(default_factory=list)
 
 
-def _event(line: Line, version: int, cmd: UploadBatch, now: datetime) -> outbox.OutboxRow:
+def _event(
+    key: tuple[str, str], version: int, cmd: UploadBatch, now: datetime, line: Line | None
+) -> outbox.OutboxRow:
+    """The line's full new state; a deleted line (`line` None) has an empty row."""
+    row = line.row if line else {}
     payload = HetongRowChanged(
-        contract_no=line.contract_no,
-        product_id=line.product_id,
+        contract_no=key[0],
+        product_id=key[1],
         version=version,
-        content_hash=line.content_hash,
-        row=line.row,
+        content_hash=line.content_hash if line else content_hash(row),
+        row=row,
         source=cmd.source,
         client_id=cmd.client_id,
         received_at=now,
+        deleted=line is None,
     )
     envelope = Envelope[HetongRowChanged](
         event_type="HetongRowChanged", source=SCHEMA, correlation_id=cmd.correlation_id, payload=payload
     )
-    return outbox.row_for(topics.INGEST_HETONG_ROW_CHANGED, f"{line.contract_no}/{line.product_id}", envelope)
+    return outbox.row_for(topics.INGEST_HETONG_ROW_CHANGED, f"{key[0]}/{key[1]}", envelope)
 
 
 def _result(
@@ -72,39 +79,77 @@ def _rejected(r: Rejection) -> dict[str, Any]:
     }
 
 
-def _body(results: list[dict[str, Any]]) -> bytes:
+def _deletion_result(
+    d: Deletion, versions: dict[tuple[str, str], int], already: set[tuple[str, str]]
+) -> dict[str, Any]:
+    key = (d.contract_no, d.product_id)
+    base: dict[str, Any] = {"index": d.index, CONTRACT_NO: d.contract_no, PRODUCT_ID: d.product_id}
+    if key in versions:
+        return {**base, "status": "deleted", "version": versions[key]}
+    return {**base, "status": "unchanged", "reason": "already_deleted" if key in already else "not_found"}
+
+
+def _body(results: list[dict[str, Any]], deleted: list[dict[str, Any]]) -> bytes:
     results.sort(key=lambda r: int(r["index"]))
+    deleted.sort(key=lambda r: int(r["index"]))
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("accepted", "unchanged", "rejected")}
-    return orjson.dumps({**counts, "results": results})
+    n_deleted = sum(1 for r in deleted if r["status"] == "deleted")
+    return orjson.dumps({**counts, "results": results, "deleted": n_deleted, "deleted_results": deleted})
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    lines: list[Line]
+    rejections: list[Rejection]
+    deletions: list[Deletion]
+    deletion_rejections: list[Rejection]
+
+
+def _parse(cmd: UploadBatch) -> _Parsed:
+    lines, rejections = parse_lines(cmd.rows)
+    deletions, deletion_rejections = parse_deletions(cmd.deleted)
+    lines, both_lines, deletions, both_deletions = split_conflicts(lines, deletions)
+    return _Parsed(lines, rejections + both_lines, deletions, deletion_rejections + both_deletions)
+
+
+async def _replay(conn: asyncpg.Connection, cmd: UploadBatch) -> bytes | None:
+    """The first answer to this Idempotency-Key, after waiting for a concurrent request holding it."""
+    if not cmd.idempotency_key:
+        return None
+    await repo.lock_idempotency_key(conn, cmd.client_id, cmd.idempotency_key)
+    stored = await repo.stored_response(conn, cmd.client_id, cmd.idempotency_key)
+    if stored is not None and stored.request_hash != cmd.request_hash:
+        raise IdempotencyKeyReusedError("Idempotency-Key 已用于不同的请求体 / key was used with another body")
+    return stored.body if stored else None
 
 
 async def upload_batch(pool: asyncpg.Pool, cmd: UploadBatch) -> bytes:
-    lines, rejections = parse_lines(cmd.rows)
+    p = _parse(cmd)
     async with pool.acquire() as conn, conn.transaction():
-        if cmd.idempotency_key:
-            await repo.lock_idempotency_key(conn, cmd.client_id, cmd.idempotency_key)
-            stored = await repo.stored_response(conn, cmd.client_id, cmd.idempotency_key)
-            if stored is not None:
-                if stored.request_hash != cmd.request_hash:
-                    raise IdempotencyKeyReusedError(
-                        "Idempotency-Key 已用于不同的请求体 / key was used with another body"
-                    )
-                return stored.body
+        replayed = await _replay(conn, cmd)
+        if replayed is not None:
+            return replayed
+        lines = p.lines
         existing = await repo.existing_hashes(conn, lines) if lines else {}
         versions = (
             await repo.upsert_lines(conn, lines, cmd.overwrite, cmd.source, cmd.client_id) if lines else {}
         )
-        now = datetime.now(UTC)
-        await outbox.add(
-            conn,
-            SCHEMA,
-            [
-                _event(x, versions[(x.contract_no, x.product_id)], cmd, now)
-                for x in lines
-                if (x.contract_no, x.product_id) in versions
-            ],
+        gone, already = (
+            await repo.delete_lines(conn, p.deletions, cmd.source, cmd.client_id)
+            if p.deletions
+            else ({}, set())
         )
-        body = _body([_result(x, versions, existing) for x in lines] + [_rejected(r) for r in rejections])
+        now = datetime.now(UTC)
+        keys = [((x.contract_no, x.product_id), x) for x in lines] + [
+            ((d.contract_no, d.product_id), None) for d in p.deletions
+        ]
+        changed = {**versions, **gone}
+        await outbox.add(conn, SCHEMA, [_event(k, changed[k], cmd, now, x) for k, x in keys if k in changed])
+        body = _body(
+            [_result(x, versions, existing) for x in lines] + [_rejected(r) for r in p.rejections],
+            [_deletion_result(d, gone, already) for d in p.deletions]
+            + [_rejected(r) for r in p.deletion_rejections],
+        )
         if cmd.idempotency_key:
             await repo.store_response(conn, cmd.client_id, cmd.idempotency_key, cmd.request_hash, 200, body)
     return body

@@ -215,6 +215,7 @@ expect_route POST /customers/capture/wechat ingest -d '{}'
 expect_route POST /ingest/anything ingest -d '{}'
 expect_route GET '/sync/pending-updates?since=2024-01-01T00:00:00&limit=10' transform
 expect_route GET '/sync/pending-updates?since=c%3A42' transform
+expect_route POST /sync/reconciliation transform -H 'Content-Type: application/json' -d '{"contracts":[],"complete":false}'
 expect_route GET /contracts transform
 expect_route GET '/contracts/HT%E5%90%882023?with=products' transform
 expect_route GET /reports/consistency transform

@@ -17,6 +17,7 @@ from transform.adapters.feed import retention_policy, seconds_since_last_change
 from transform.config import Settings
 from transform.entrypoints.http import router
 from transform.entrypoints.kafka import on_hetong_row_changed, on_progress_reported
+from transform.entrypoints.reconcile_http import router as reconcile_router
 from transform.service_layer.configuration import ConfigurationCache
 
 SCHEMA = "transform"
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = base_app("transform", metrics, lifespan, settings.max_body_bytes)
     app.include_router(router)
+    app.include_router(reconcile_router)
     return app

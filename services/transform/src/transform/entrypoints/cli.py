@@ -13,12 +13,16 @@ from common.db import create_pool
 from common.web import json_default
 from transform.adapters import queries
 from transform.config import Settings
+from transform.service_layer.reconciliation import local_vs_cloud
 
 
 async def _main(args: argparse.Namespace) -> int:
     pool = await create_pool(Settings().postgres, "transform")
     try:
-        report = await queries.consistency(pool, args.sample)
+        report = {
+            **await queries.consistency(pool, args.sample),
+            "local_vs_cloud": await local_vs_cloud(pool),
+        }
     finally:
         await pool.close()
     sys.stdout.write(orjson.dumps(report, default=json_default, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -15,6 +15,7 @@ from transform.adapters.queries import ContractFilter
 from transform.domain.normalize import normalize_text
 from transform.entrypoints.present import decode_json_columns
 from transform.service_layer.pending import BadSinceError, CursorExpiredError, pending_updates
+from transform.service_layer.reconciliation import local_vs_cloud
 
 router = APIRouter()
 
@@ -76,4 +77,5 @@ async def get_contract(contract_no: str, request: Request, _: SyncRead) -> Respo
 
 @router.get("/reports/consistency")
 async def get_consistency(request: Request, _: SyncRead) -> Response:
-    return json_response(await queries.consistency(request.app.state.ctx.pool))
+    pool = request.app.state.ctx.pool
+    return json_response({**await queries.consistency(pool), "local_vs_cloud": await local_vs_cloud(pool)})

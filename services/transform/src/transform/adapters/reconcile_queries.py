@@ -1,0 +1,98 @@
+"""SQL for reconciliation: the cloud's live lines with their effective process statuses, and stored results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from transform.domain.precedence import ProcessState
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from transform.domain.reconcile import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class CloudLine:
+    contract_no: str
+    product_id: str
+    row: dict[str, Any]
+    processes: dict[str, str]  # process -> effective status (who-wins applied)
+
+
+def _effective(r: Any) -> str | None:
+    state = ProcessState(
+        r["process"], r["seq"], r["uploaded_status"], r["uploaded_at"], r["reported_status"], r["reported_at"]
+    )
+    return state.effective
+
+
+async def cloud_lines(conn: asyncpg.Connection, contract_nos: list[str] | None) -> list[CloudLine]:
+    """Every live line (of `contract_nos`, or all when None); call inside one snapshot.
+
+    A deleted line arrives with an empty row (HetongRowChanged.deleted); a live line's row always holds its keys.
+    """
+    rows = await conn.fetch(
+        "SELECT h.contract_no, h.product_id, h.row::text AS row FROM hetong_original h"
+        " WHERE h.row <> '{}'::jsonb AND ($1::text[] IS NULL OR h.contract_no = any($1::text[]))",
+        contract_nos,
+    )
+    states = await conn.fetch(
+        "SELECT pp.contract_no, pp.product_id, pp.process, pp.seq, pp.uploaded_status, pp.uploaded_at,"
+        " pp.reported_status, pp.reported_at FROM product_processes pp JOIN hetong_original h"
+        " USING (contract_no, product_id)"
+        " WHERE h.row <> '{}'::jsonb AND ($1::text[] IS NULL OR h.contract_no = any($1::text[]))",
+        contract_nos,
+    )
+    processes: dict[tuple[str, str], dict[str, str]] = {}
+    for s in states:
+        status = _effective(s)
+        if status:
+            processes.setdefault((s["contract_no"], s["product_id"]), {})[s["process"]] = status
+    return [
+        CloudLine(r["contract_no"], r["product_id"], orjson.loads(r["row"]), processes.get((r[0], r[1]), {}))
+        for r in rows
+    ]
+
+
+async def save_result(conn: asyncpg.Connection, client_id: str, complete: bool, outcome: Outcome) -> datetime:
+    """Keep the latest result per client (a newer digest replaces the older one)."""
+    at: datetime = await conn.fetchval(
+        """INSERT INTO reconciliations AS r (client_id, checked_at, complete, checked, missing_in_cloud,
+                  missing_locally, different)
+           VALUES ($1, now(), $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)
+           ON CONFLICT (client_id) DO UPDATE SET checked_at = excluded.checked_at, complete = excluded.complete,
+                  checked = excluded.checked, missing_in_cloud = excluded.missing_in_cloud,
+                  missing_locally = excluded.missing_locally, different = excluded.different
+           RETURNING checked_at""",
+        client_id,
+        complete,
+        outcome.checked,
+        orjson.dumps(outcome.missing_in_cloud).decode(),
+        orjson.dumps(outcome.missing_locally).decode(),
+        orjson.dumps(outcome.different).decode(),
+    )
+    return at
+
+
+async def latest_results(conn: asyncpg.Pool | asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT client_id, checked_at, complete, checked, missing_in_cloud::text, missing_locally::text,"
+        " different::text FROM reconciliations ORDER BY client_id"
+    )
+    return [
+        {
+            "client_id": r["client_id"],
+            "checked_at": r["checked_at"],
+            "complete": r["complete"],
+            "checked": r["checked"],
+            "missing_in_cloud": orjson.loads(r["missing_in_cloud"]),
+            "missing_locally": orjson.loads(r["missing_locally"]),
+            "different": orjson.loads(r["different"]),
+        }
+        for r in rows
+    ]

@@ -1,0 +1,37 @@
+"""POST /sync/reconciliation: a local agent's per-contract digest against the cloud's lines."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from common.bearer import TokenClaims, require_scope
+from common.web import ApiError, json_response
+from transform.domain.reconcile import DigestError, parse_local
+from transform.service_layer.reconciliation import reconcile
+
+router = APIRouter()
+
+
+def _body(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(
+            400, "malformed_json", f"请求体不是合法的 JSON / body is not valid JSON: {exc}"
+        ) from exc
+
+
+@router.post("/sync/reconciliation")
+async def post_reconciliation(
+    request: Request, claims: Annotated[TokenClaims, Depends(require_scope("sync:read"))]
+) -> Response:
+    ctx = request.app.state.ctx
+    try:
+        local = parse_local(_body(await request.body()), ctx.settings.reconcile_max_contracts)
+    except DigestError as exc:
+        raise ApiError(413 if exc.code == "too_many_contracts" else 422, exc.code, str(exc)) from exc
+    return json_response(await reconcile(ctx.pool, claims.client_id, local))

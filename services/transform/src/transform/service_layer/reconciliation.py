@@ -1,0 +1,35 @@
+"""Compare a local agent's digest with the cloud's lines and keep the latest result per client."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from transform.adapters import reconcile_queries as queries
+from transform.domain.reconcile import LocalDigest, cloud_digests, compare
+
+if TYPE_CHECKING:
+    import asyncpg
+
+
+async def reconcile(pool: asyncpg.Pool, client_id: str, local: LocalDigest) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        # One snapshot for the lines and their process states; the result is written after it.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            lines = await queries.cloud_lines(conn, None if local.complete else list(local.contracts))
+        # Hashing a whole table is CPU work: a thread keeps the event loop answering meanwhile.
+        cloud = await asyncio.to_thread(cloud_digests, ((x.contract_no, x.row, x.processes) for x in lines))
+        outcome = compare(local, cloud)
+        checked_at = await queries.save_result(conn, client_id, local.complete, outcome)
+    return {
+        "checked": outcome.checked,
+        "missing_in_cloud": outcome.missing_in_cloud,
+        "missing_locally": outcome.missing_locally,
+        "different": outcome.different,
+        "checked_at": checked_at,
+    }
+
+
+async def local_vs_cloud(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """The consistency report's section: each client's latest digest comparison, with its time."""
+    return await queries.latest_results(pool)

@@ -69,15 +69,9 @@ async def stack(
     }
 
 
-async def _applied(admin: asyncpg.Connection, prefix: str, lines: int) -> bool:
-    live = await admin.fetchval(
-        "SELECT count(*) FROM transform.hetong_original WHERE contract_no LIKE $1", prefix + "%"
-    )
-    done = await admin.fetchval(
-        "SELECT count(*) FROM transform.product_processes WHERE contract_no LIKE $1 AND reported_status = '已完成'",
-        prefix + "%",
-    )
-    return bool(live == lines and done == 1)
+async def _count(admin: asyncpg.Connection, table: str, prefix: str, want: int, where: str = "true") -> bool:
+    sql = f"SELECT count(*) FROM transform.{table} WHERE contract_no LIKE $1 AND {where}"
+    return bool(await admin.fetchval(sql, prefix + "%") == want)
 
 
 async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict[str, Any]) -> None:
@@ -91,6 +85,9 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
     rows = [r for rs in uploaded.values() for r in rs]
     r = await http.post(f"{stack['ingest']}/sync/contracts/batch", json={"contracts": rows}, headers=auth)
     assert r.json()["accepted"] == len(rows), r.text
+    # The report goes in once transform holds the lines: a report committing while its line is first applied
+    # can be lost for that line (a transform race reported separately), which is not what this test is about.
+    await eventually(lambda: _count(stack["admin"], "hetong_original", p, len(rows)))
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     r = await http.put(
         f"{stack['ingest']}/sync/contracts/{same}/progress",
@@ -98,7 +95,7 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
         headers=auth,
     )
     assert r.status_code == 200, r.text
-    await eventually(lambda: _applied(stack["admin"], p, len(rows)))
+    await eventually(lambda: _count(stack["admin"], "product_processes", p, 1, "reported_status = '已完成'"))
 
     # The factory's table after applying the feed: the worker's report is in.
     local = {
@@ -121,9 +118,10 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
     [entry] = [e for e in r.json()["local_vs_cloud"] if e["client_id"] == stack["client_id"]]
     assert entry["checked_at"] == result["checked_at"]
     assert entry["complete"] is True
-    assert [c for c in entry["different"] if c.startswith(p)] == [changed]
-    assert [c for c in entry["missing_locally"] if c.startswith(p)] == [cloud_only]
-    assert [c for c in entry["missing_in_cloud"] if c.startswith(p)] == [local_only]
+    assert (entry["different"], entry["missing_in_cloud"]) == ([changed], [local_only])
+    # every other test's contracts are "missing locally" too: the report counts them all and lists a sample
+    assert entry["missing_locally_count"] == len(result["missing_locally"])
+    assert entry["missing_locally"] == result["missing_locally"][:100]
 
     # A partial digest checks only what it lists: no cloud contract is "missing locally", and it replaces the
     # client's previous result.
@@ -138,7 +136,12 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
     }
     r = await http.get(f"{stack['transform']}/reports/consistency", headers=auth)
     [entry] = [e for e in r.json()["local_vs_cloud"] if e["client_id"] == stack["client_id"]]
-    assert (entry["complete"], entry["checked"], entry["different"]) == (False, 2, [])
+    assert (entry["complete"], entry["checked"], entry["different"], entry["missing_locally_count"]) == (
+        False,
+        2,
+        [],
+        0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,20 +13,19 @@ from common.db import create_pool
 from common.web import json_default
 from transform.adapters import queries
 from transform.config import Settings
-from transform.service_layer.reconciliation import local_vs_cloud
+from transform.service_layer.reconciliation import has_differences, local_vs_cloud
 
 
 async def _main(args: argparse.Namespace) -> int:
     pool = await create_pool(Settings().postgres, "transform")
     try:
-        report = {
-            **await queries.consistency(pool, args.sample),
-            "local_vs_cloud": await local_vs_cloud(pool),
-        }
+        report = await queries.consistency(pool, args.sample)
+        report["local_vs_cloud"] = await local_vs_cloud(pool, args.sample)
     finally:
         await pool.close()
     sys.stdout.write(orjson.dumps(report, default=json_default, option=orjson.OPT_INDENT_2).decode() + "\n")
-    problems = sum(len(v) for v in report.values() if isinstance(v, list)) + report["lines_dead_lettered"]
+    issues = sum(len(v) for k, v in report.items() if isinstance(v, list) and k != "local_vs_cloud")
+    problems = issues + report["lines_dead_lettered"] + has_differences(report["local_vs_cloud"])
     return 1 if problems and args.fail_on_issues else 0
 
 

@@ -30,6 +30,21 @@ async def reconcile(pool: asyncpg.Pool, client_id: str, local: LocalDigest) -> d
     }
 
 
-async def local_vs_cloud(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    """The consistency report's section: each client's latest digest comparison, with its time."""
-    return await queries.latest_results(pool)
+KINDS = ("missing_in_cloud", "missing_locally", "different")
+
+
+async def local_vs_cloud(pool: asyncpg.Pool, sample: int = 100) -> list[dict[str, Any]]:
+    """The consistency report's section: each client's latest comparison, with its time.
+
+    Counts are whole; each list shows its first `sample` contracts (the report's other sections do the same).
+    """
+    results = await queries.latest_results(pool)
+    for r in results:
+        for kind in KINDS:
+            r[f"{kind}_count"] = len(r[kind])
+            r[kind] = r[kind][:sample]
+    return results
+
+
+def has_differences(section: list[dict[str, Any]]) -> bool:
+    return any(r[f"{kind}_count"] for r in section for kind in KINDS)

@@ -203,5 +203,7 @@ def test_consistency_report_from_the_command_line() -> None:
         "products_without_progress",
         "counts",
         "lines_by_contract_status",
+        "local_vs_cloud",
     }
+    assert isinstance(report["local_vs_cloud"], list)
     assert report["counts"]["raw_lines"] >= report["counts"]["contracts"] > 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import asyncpg
 import orjson
 
 from common import outbox, topics
@@ -14,12 +17,10 @@ from common.events.ingest import HetongRowChanged
 from ingest.adapters import repository as repo
 from ingest.domain.deletions import Deletion, parse_deletions, split_conflicts
 from ingest.domain.lines import CONTRACT_NO, PRODUCT_ID, Line, Rejection, content_hash, parse_lines
-from ingest.service_layer.errors import IdempotencyKeyReusedError
-
-if TYPE_CHECKING:
-    import asyncpg
+from ingest.service_layer.errors import BusyError, IdempotencyKeyReusedError
 
 SCHEMA = "ingest"
+DEADLOCK_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,33 +124,45 @@ async def _replay(conn: asyncpg.Connection, cmd: UploadBatch) -> bytes | None:
     return stored.body if stored else None
 
 
-async def upload_batch(pool: asyncpg.Pool, cmd: UploadBatch) -> bytes:
-    p = _parse(cmd)
+async def _apply(conn: asyncpg.Connection, cmd: UploadBatch, p: _Parsed) -> bytes:
+    """Write the lines and deletions with their events; returns the answer."""
+    lines = p.lines
+    existing = await repo.existing_hashes(conn, lines) if lines else {}
+    versions = await repo.upsert_lines(conn, lines, cmd.overwrite, cmd.source, cmd.client_id) if lines else {}
+    gone, already = (
+        await repo.delete_lines(conn, p.deletions, cmd.source, cmd.client_id) if p.deletions else ({}, set())
+    )
+    now = datetime.now(UTC)
+    keys = [((x.contract_no, x.product_id), x) for x in lines] + [
+        ((d.contract_no, d.product_id), None) for d in p.deletions
+    ]
+    changed = {**versions, **gone}
+    await outbox.add(conn, SCHEMA, [_event(k, changed[k], cmd, now, x) for k, x in keys if k in changed])
+    return _body(
+        [_result(x, versions, existing) for x in lines] + [_rejected(r) for r in p.rejections],
+        [_deletion_result(d, gone, already) for d in p.deletions]
+        + [_rejected(r) for r in p.deletion_rejections],
+    )
+
+
+async def _commit(pool: asyncpg.Pool, cmd: UploadBatch, p: _Parsed) -> bytes:
     async with pool.acquire() as conn, conn.transaction():
         replayed = await _replay(conn, cmd)
         if replayed is not None:
             return replayed
-        lines = p.lines
-        existing = await repo.existing_hashes(conn, lines) if lines else {}
-        versions = (
-            await repo.upsert_lines(conn, lines, cmd.overwrite, cmd.source, cmd.client_id) if lines else {}
-        )
-        gone, already = (
-            await repo.delete_lines(conn, p.deletions, cmd.source, cmd.client_id)
-            if p.deletions
-            else ({}, set())
-        )
-        now = datetime.now(UTC)
-        keys = [((x.contract_no, x.product_id), x) for x in lines] + [
-            ((d.contract_no, d.product_id), None) for d in p.deletions
-        ]
-        changed = {**versions, **gone}
-        await outbox.add(conn, SCHEMA, [_event(k, changed[k], cmd, now, x) for k, x in keys if k in changed])
-        body = _body(
-            [_result(x, versions, existing) for x in lines] + [_rejected(r) for r in p.rejections],
-            [_deletion_result(d, gone, already) for d in p.deletions]
-            + [_rejected(r) for r in p.deletion_rejections],
-        )
+        body = await _apply(conn, cmd, p)
         if cmd.idempotency_key:
             await repo.store_response(conn, cmd.client_id, cmd.idempotency_key, cmd.request_hash, 200, body)
     return body
+
+
+async def upload_batch(pool: asyncpg.Pool, cmd: UploadBatch) -> bytes:
+    p = _parse(cmd)
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            return await _commit(pool, cmd, p)
+        except asyncpg.DeadlockDetectedError:
+            # Requests that upload and delete the same lines lock them in crossed order; PostgreSQL rolled this
+            # one back whole, so running it again is safe.
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
+    raise BusyError("同一批行正被其他请求修改，请稍后重试 / the same lines are busy in other requests; retry")

@@ -28,3 +28,7 @@ class UnknownProcessError(IngestError):
 
 class ProgressConflictError(IngestError):
     status, code = 409, "version_conflict"
+
+
+class BusyError(IngestError):
+    status, code = 503, "busy"

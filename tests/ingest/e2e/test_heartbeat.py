@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.api import bearer, create_client, login
+from tests.support.api import bearer, create_client, eventually, login
 from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -46,3 +46,14 @@ async def test_login_and_calls_are_seen_and_scraped(
     )
     assert r.status_code == 200, r.text
     assert await _last_seen(http, url, client_id) == 1577836800.0
+
+    async def call_is_recorded() -> bool:  # once the 30 s write interval has passed, an API call writes again
+        r = await http.post(
+            f"{url}/sync/contracts/batch",
+            json={"deleted": [{"合同编号": "HB-none", "产品ID": "P1"}]},
+            headers=bearer(token),
+        )
+        assert r.status_code == 200, r.text
+        return (await _last_seen(http, url, client_id) or 0) > 1577836800.0
+
+    await eventually(call_is_recorded, timeout_s=90, every_s=2)

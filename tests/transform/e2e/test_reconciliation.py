@@ -76,18 +76,21 @@ async def _count(admin: asyncpg.Connection, table: str, prefix: str, want: int, 
 
 async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict[str, Any]) -> None:
     http, auth, p = stack["http"], stack["auth"], f"RC{uuid.uuid4().hex[:6]}-"
-    same, changed, cloud_only, local_only = (f"{p}{n}" for n in ("SAME", "CHG", "CLOUD", "LOCAL"))
+    names = ("SAME", "CHG", "CLOUD", "LOCAL", "TRIM", "GONE")
+    same, changed, cloud_only, local_only, trimmed, gone = (f"{p}{n}" for n in names)
     uploaded = {
         same: [_row(same, "P1"), _row(same, "P2", 备注="加急")],
         changed: [_row(changed, "P1")],
         cloud_only: [_row(cloud_only, "P1")],
+        trimmed: [_row(trimmed, "P1"), _row(trimmed, "P2")],
+        gone: [_row(gone, "P1")],
     }
     rows = [r for rs in uploaded.values() for r in rs]
     r = await http.post(f"{stack['ingest']}/sync/contracts/batch", json={"contracts": rows}, headers=auth)
     assert r.json()["accepted"] == len(rows), r.text
-    # The report goes in once transform holds the lines: a report committing while its line is first applied
-    # can be lost for that line (a transform race reported separately), which is not what this test is about.
-    await eventually(lambda: _count(stack["admin"], "hetong_original", p, len(rows)))
+    deleted = [{"合同编号": trimmed, "产品ID": "P2"}, {"合同编号": gone, "产品ID": "P1"}]
+    r = await http.post(f"{stack['ingest']}/sync/contracts/batch", json={"deleted": deleted}, headers=auth)
+    assert r.json()["deleted"] == 2, r.text
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     r = await http.put(
         f"{stack['ingest']}/sync/contracts/{same}/progress",
@@ -96,12 +99,16 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
     )
     assert r.status_code == 200, r.text
     await eventually(lambda: _count(stack["admin"], "product_processes", p, 1, "reported_status = '已完成'"))
+    await eventually(lambda: _count(stack["admin"], "hetong_original", p, 2, "deleted"))
 
-    # The factory's table after applying the feed: the worker's report is in.
+    # The factory's table after applying the feed: the worker's report is in, TRIM's second line is deleted
+    # there too; GONE's only line was deleted in the cloud but is still in the local table.
     local = {
         same: [_row(same, "P1", 热喷涂="已完成"), _row(same, "P2", 备注="加急")],
         changed: [_row(changed, "P1", 备注="本地改过")],
         local_only: [_row(local_only, "P1")],
+        trimmed: [_row(trimmed, "P1")],
+        gone: [_row(gone, "P1")],
     }
     body = {"contracts": [_entry(c, rs) for c, rs in local.items()], "complete": True}
     r = await http.post(f"{stack['transform']}/sync/reconciliation", json=body, headers=auth)
@@ -111,14 +118,18 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
         k: [c for c in result[k] if c.startswith(p)]
         for k in ("missing_in_cloud", "missing_locally", "different")
     }
-    assert mine == {"missing_in_cloud": [local_only], "missing_locally": [cloud_only], "different": [changed]}
-    assert result["checked"] >= 5
+    assert mine == {
+        "missing_in_cloud": [gone, local_only],
+        "missing_locally": [cloud_only],
+        "different": [changed],
+    }
+    assert result["checked"] >= 7
 
     r = await http.get(f"{stack['transform']}/reports/consistency", headers=auth)
     [entry] = [e for e in r.json()["local_vs_cloud"] if e["client_id"] == stack["client_id"]]
     assert entry["checked_at"] == result["checked_at"]
     assert entry["complete"] is True
-    assert (entry["different"], entry["missing_in_cloud"]) == ([changed], [local_only])
+    assert (entry["different"], entry["missing_in_cloud"]) == ([changed], [gone, local_only])
     # every other test's contracts are "missing locally" too: the report counts them all and lists a sample
     assert entry["missing_locally_count"] == len(result["missing_locally"])
     assert entry["missing_locally"] == result["missing_locally"][:100]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from transform.domain.line_feed import processes_view
 from transform.domain.precedence import ProcessState
 
 if TYPE_CHECKING:
@@ -24,35 +25,30 @@ class CloudLine:
     processes: dict[str, str]  # process -> effective status (who-wins applied)
 
 
-def _effective(r: Any) -> str | None:
-    state = ProcessState(
-        r["process"], r["seq"], r["uploaded_status"], r["uploaded_at"], r["reported_status"], r["reported_at"]
-    )
-    return state.effective
+def _state(r: Any) -> ProcessState:
+    return ProcessState(**{f.name: r[f.name] for f in fields(ProcessState)})
 
 
 async def cloud_lines(conn: asyncpg.Connection, contract_nos: list[str] | None) -> list[CloudLine]:
     """Every live line (of `contract_nos`, or all when None); call inside one snapshot.
 
-    A deleted line arrives with an empty row (HetongRowChanged.deleted); a live line's row always holds its keys.
+    A deleted line stays in hetong_original as a tombstone (`deleted`); it is left out.
     """
     rows = await conn.fetch(
         "SELECT h.contract_no, h.product_id, h.row::text AS row FROM hetong_original h"
-        " WHERE h.row <> '{}'::jsonb AND ($1::text[] IS NULL OR h.contract_no = any($1::text[]))",
+        " WHERE NOT h.deleted AND ($1::text[] IS NULL OR h.contract_no = any($1::text[]))",
         contract_nos,
     )
     states = await conn.fetch(
-        "SELECT pp.contract_no, pp.product_id, pp.process, pp.seq, pp.uploaded_status, pp.uploaded_at,"
-        " pp.reported_status, pp.reported_at FROM product_processes pp JOIN hetong_original h"
-        " USING (contract_no, product_id)"
-        " WHERE h.row <> '{}'::jsonb AND ($1::text[] IS NULL OR h.contract_no = any($1::text[]))",
+        "SELECT pp.* FROM product_processes pp JOIN hetong_original h USING (contract_no, product_id)"
+        " WHERE NOT h.deleted AND ($1::text[] IS NULL OR h.contract_no = any($1::text[]))",
         contract_nos,
     )
-    processes: dict[tuple[str, str], dict[str, str]] = {}
-    for s in states:
-        status = _effective(s)
-        if status:
-            processes.setdefault((s["contract_no"], s["product_id"]), {})[s["process"]] = status
+    by_line: dict[tuple[str, str], list[ProcessState]] = {}
+    for r in states:
+        by_line.setdefault((r["contract_no"], r["product_id"]), []).append(_state(r))
+    # Exactly the statuses the feed's `processes` shows for the line (the agent writes those locally).
+    processes = {k: {p: str(v["status"]) for p, v in processes_view(s).items()} for k, s in by_line.items()}
     return [
         CloudLine(r["contract_no"], r["product_id"], orjson.loads(r["row"]), processes.get((r[0], r[1]), {}))
         for r in rows

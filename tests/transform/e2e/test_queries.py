@@ -205,5 +205,5 @@ def test_consistency_report_from_the_command_line() -> None:
         "lines_by_contract_status",
         "local_vs_cloud",
     }
-    assert isinstance(report["local_vs_cloud"], list)
+    assert isinstance(report["local_vs_cloud"], dict)
     assert report["counts"]["raw_lines"] >= report["counts"]["contracts"] > 0

@@ -126,7 +126,7 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
     assert result["checked"] >= 7
 
     r = await http.get(f"{stack['transform']}/reports/consistency", headers=auth)
-    [entry] = [e for e in r.json()["local_vs_cloud"] if e["client_id"] == stack["client_id"]]
+    entry = r.json()["local_vs_cloud"][stack["client_id"]]
     assert entry["checked_at"] == result["checked_at"]
     assert entry["complete"] is True
     assert (entry["different"], entry["missing_in_cloud"]) == ([changed], [gone, local_only])
@@ -146,7 +146,7 @@ async def test_each_kind_of_difference_fires_and_the_report_keeps_it(stack: dict
         "checked_at": None,
     }
     r = await http.get(f"{stack['transform']}/reports/consistency", headers=auth)
-    [entry] = [e for e in r.json()["local_vs_cloud"] if e["client_id"] == stack["client_id"]]
+    entry = r.json()["local_vs_cloud"][stack["client_id"]]
     assert (entry["complete"], entry["checked"], entry["different"], entry["missing_locally_count"]) == (
         False,
         2,

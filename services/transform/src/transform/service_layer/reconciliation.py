@@ -33,18 +33,19 @@ async def reconcile(pool: asyncpg.Pool, client_id: str, local: LocalDigest) -> d
 KINDS = ("missing_in_cloud", "missing_locally", "different")
 
 
-async def local_vs_cloud(pool: asyncpg.Pool, sample: int = 100) -> list[dict[str, Any]]:
-    """The consistency report's section: each client's latest comparison, with its time.
+async def local_vs_cloud(pool: asyncpg.Pool, sample: int = 100) -> dict[str, dict[str, Any]]:
+    """The consistency report's section: each client's latest comparison, with its time, by client id.
 
     Counts are whole; each list shows its first `sample` contracts (the report's other sections do the same).
     """
-    results = await queries.latest_results(pool)
-    for r in results:
+    section: dict[str, dict[str, Any]] = {}
+    for r in await queries.latest_results(pool):
         for kind in KINDS:
             r[f"{kind}_count"] = len(r[kind])
             r[kind] = r[kind][:sample]
-    return results
+        section[r.pop("client_id")] = r
+    return section
 
 
-def has_differences(section: list[dict[str, Any]]) -> bool:
-    return any(r[f"{kind}_count"] for r in section for kind in KINDS)
+def has_differences(section: dict[str, dict[str, Any]]) -> bool:
+    return any(r[f"{kind}_count"] for r in section.values() for kind in KINDS)

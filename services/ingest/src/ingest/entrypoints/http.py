@@ -37,7 +37,8 @@ def _json(raw: bytes) -> Any:
 
 
 def _as_api_error(exc: IngestError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
+    retry = {"Retry-After": "1"} if exc.status == 503 else None  # busy: the same request will do shortly
+    return ApiError(exc.status, exc.code, exc.message, headers=retry)
 
 
 async def _credentials(request: Request) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Private PostgreSQL cluster for local development and tests, in .local/pg/data, on 127.0.0.1 only.
 #
-# usage: scripts/postgres.sh start|stop|crash|status|psql [psql args...]|reset
+# usage: scripts/postgres.sh start|stop [--immediate]|crash|status|psql [psql args...]|reset
 #   start   install PostgreSQL from apt if missing (root only), initdb once, start, wait until it accepts connections
-#   stop    fast shutdown (pg_ctl stop -m fast)
+#   stop    fast shutdown (pg_ctl stop -m fast); --immediate is the same as crash
 #   crash   immediate shutdown (pg_ctl stop -m immediate: no checkpoint, WAL recovery on the next start); data kept
 #   status  exit 0 if running, 3 if not
 #   psql    psql as rollsync_admin on database postgres; remaining args are passed through
@@ -44,7 +44,7 @@ PG_RUN="$PG_DIR/run"
 NAME=postgres
 
 usage() {
-    echo "usage: $(basename -- "$0") start|stop|crash|status|psql [args...]|reset" >&2
+    echo "usage: $(basename -- "$0") start|stop [--immediate]|crash|status|psql [args...]|reset" >&2
     exit 2
 }
 
@@ -330,7 +330,15 @@ cmd=$1
 shift
 case "$cmd" in
     start) take_lock "$NAME"; cmd_start ;;
-    stop) take_lock "$NAME"; cmd_stop ;;
+    stop)
+        case "${1:-}" in
+            "") mode=fast ;;
+            --immediate) mode=immediate ;;
+            *) usage ;;
+        esac
+        take_lock "$NAME"
+        cmd_stop "$mode"
+        ;;
     crash) take_lock "$NAME"; cmd_stop immediate ;;
     status) cmd_status ;;
     psql) cmd_psql "$@" ;;

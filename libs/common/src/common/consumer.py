@@ -1,7 +1,9 @@
 """Inbox-guarded batch processing with bounded retry and dead-lettering (DELIVERY.md §4, §6).
 
-The caller (a faststream subscriber with AckPolicy.MANUAL) acks the batch only after `handle`
-returns: by then every message is either applied or dead-lettered, both committed in Postgres.
+`handle` is total: every failure either waits out an outage (no attempt spent), spends an attempt in
+Postgres and retries, or dead-letters, so when it returns every message is applied or dead-lettered, both
+committed. It raises only when the service stops (`ConsumerStoppingError`, cancellation) or when even the
+bookkeeping fails while the database answers; the subscriber then rewinds the batch instead of acking it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from common import inbox, outbox
-from common.delivery import Delivery, PermanentError, Record, is_outage
+from common.delivery import Delivery, Failure, PermanentError, Record, classify
 from common.topics import dlq
 
 if TYPE_CHECKING:
@@ -29,6 +32,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ApplyBatch = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+
+
+class ConsumerStoppingError(Exception):
+    """The service is stopping: the batch stays unacknowledged and comes back after the restart."""
 
 
 def backoff_delay(attempt: int, retry: RetrySettings) -> float:
@@ -45,11 +52,20 @@ class InboxConsumer:
         apply: ApplyBatch,
         retry: RetrySettings,
         metrics: Metrics,
+        *,
+        probe_timeout_s: float = 5.0,
     ) -> None:
         self._pool, self._schema, self._name, self._apply = pool, schema, name, apply
-        self._retry, self._metrics = retry, metrics
+        self._retry, self._metrics, self._probe_timeout_s = retry, metrics, probe_timeout_s
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Cut every wait short; a transaction in flight still finishes. Called before the broker stops."""
+        self._stopping.set()
 
     async def handle(self, records: Sequence[Record]) -> None:
+        if self._stopping.is_set():
+            raise ConsumerStoppingError
         started = time.perf_counter()
         deliveries = [Delivery.of(r) for r in records]
         topic = deliveries[0].topic if deliveries else ""
@@ -65,46 +81,43 @@ class InboxConsumer:
         self._metrics.handler_seconds.labels(topic).observe(time.perf_counter() - started)
 
     async def _batch(self, batch: list[Delivery]) -> None:
-        for attempt in range(1, self._retry.max_attempts + 1):
+        """The whole batch in one transaction, tried twice; then each message on its own."""
+        for attempt in (1, 2) if len(batch) > 1 else ():
             try:
-                await self._until_reachable(lambda: self._transaction(batch))
+                await self._guarded(lambda: self._transaction(batch))
                 return
+            except ConsumerStoppingError:
+                raise
             except PermanentError:
-                break
+                break  # one of them can never apply: find it
             except Exception as exc:
                 self._failed(batch[0].topic, exc)
-                if len(batch) > 1 and attempt >= 2:
-                    break  # isolate the culprit instead of hammering the whole batch
-                await asyncio.sleep(backoff_delay(attempt, self._retry))
-        if len(batch) == 1:
-            await self._single(batch[0])
-            return
+                if attempt == 1:
+                    await self._pause(backoff_delay(attempt, self._retry))
         for d in batch:
             await self._single(d)
 
     async def _single(self, d: Delivery) -> None:
         assert d.event_id is not None
+        event_id = d.event_id
         while True:
             try:
-                await self._until_reachable(lambda: self._transaction([d]))
+                await self._guarded(lambda: self._transaction([d]))
                 return
+            except ConsumerStoppingError:
+                raise
             except PermanentError as exc:
-                await self._dead_letter(
-                    d, exc, await inbox.attempts_so_far(self._pool, self._name, d.event_id) + 1
-                )
+                so_far = await self._guarded(lambda: inbox.attempts_so_far(self._pool, self._name, event_id))
+                await self._dead_letter(d, exc, so_far + 1)
                 return
             except Exception as exc:
                 self._failed(d.topic, exc)
-                attempts = await self._count_attempt(d.event_id, _describe(exc))
+                count = partial(inbox.record_attempt, self._pool, self._name, event_id, _describe(exc))
+                attempts = await self._guarded(count)
                 if attempts >= self._retry.max_attempts:
                     await self._dead_letter(d, exc, attempts)
                     return
-                await asyncio.sleep(backoff_delay(attempts, self._retry))
-
-    async def _count_attempt(self, event_id: uuid.UUID, error: str) -> int:
-        return await self._until_reachable(
-            lambda: inbox.record_attempt(self._pool, self._name, event_id, error)
-        )
+                await self._pause(backoff_delay(attempts, self._retry))
 
     async def _transaction(self, batch: list[Delivery]) -> None:
         ids = [d.event_id for d in batch if d.event_id]
@@ -119,18 +132,39 @@ class InboxConsumer:
         if len(todo) < len(batch):
             self._metrics.events_duplicate.labels(topic).inc(len(batch) - len(todo))
 
-    async def _until_reachable(self, step: Callable[[], Awaitable[T]]) -> T:
-        """Run `step`, waiting out database/network outages without counting attempts."""
+    async def _guarded(self, step: Callable[[], Awaitable[T]]) -> T:
+        """Run `step`; while the database does not answer, wait and run it again, spending no attempt.
+
+        Any other failure is re-raised for the caller to count (or dead-letter, if permanent).
+        """
         pause = 0.5
         while True:
             try:
                 return await step()
+            except (PermanentError, ConsumerStoppingError):
+                raise
             except Exception as exc:
-                if not is_outage(exc):
+                if classify(exc, reachable=await self._reachable()) is not Failure.OUTAGE:
                     raise
-                log.warning("%s: dependency unreachable (%s); waiting %.1fs", self._name, exc, pause)
-                await asyncio.sleep(pause)
+                log.warning("%s: database unreachable (%s); waiting %.1fs", self._name, _describe(exc), pause)
+                await self._pause(pause)
                 pause = min(pause * 2, 15.0)
+
+    async def _reachable(self) -> bool:
+        try:
+            async with asyncio.timeout(self._probe_timeout_s):
+                await self._pool.fetchval("SELECT 1")
+        except Exception:  # any failure to answer SELECT 1 in time means: not reachable now
+            return False
+        return True
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the service is stopping: then give the batch back unacknowledged."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            return
+        raise ConsumerStoppingError
 
     async def _dead_letter(self, d: Delivery, exc: BaseException, attempts: int) -> None:
         """One transaction: inbox says dead, outbox carries the original bytes to <topic>.dlq."""
@@ -146,8 +180,9 @@ class InboxConsumer:
             "dlq-attempts": str(attempts),
             "dlq-failed-at": now,
         }
-        key = (d.key or b"").decode("utf-8", "replace")
-        row = outbox.OutboxRow(uuid.uuid4(), dlq(d.topic), key, d.value, headers)
+        key = _text((d.key or b"").decode("utf-8", "replace"))
+        clean = {_text(k): _text(v) for k, v in headers.items()}
+        row = outbox.OutboxRow(uuid.uuid4(), dlq(d.topic), key, d.value, clean)
 
         async def write() -> None:
             async with self._pool.acquire() as conn, conn.transaction():
@@ -155,7 +190,7 @@ class InboxConsumer:
                     await inbox.mark_dead(conn, self._name, d.event_id)
                 await outbox.add(conn, self._schema, [row])
 
-        await self._until_reachable(write)
+        await self._guarded(write)
         self._metrics.events_dead_lettered.labels(d.topic, type(exc).__name__).inc()
         log.error(
             "%s: dead-lettered %s@%s/%s after %s attempt(s): %s",
@@ -173,4 +208,9 @@ class InboxConsumer:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+    return _text(f"{type(exc).__name__}: {exc}")
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text and jsonb refuse NUL; input that carries one must still reach the DLQ."""
+    return value.replace("\x00", "\ufffd")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 import asyncpg
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
 REPLAY_HEADER = "replay-of"
 
@@ -58,18 +59,39 @@ class Delivery:
         return cls(record.topic, record.partition, record.offset, record.key, value, headers, event_id)
 
 
-# The database or network is away: wait it out without spending a message's attempts (§6).
-_OUTAGE = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.CannotConnectNowError,
+class Failure(StrEnum):
+    """What a failed step means for the message (DELIVERY.md §6)."""
+
+    OUTAGE = "outage"  # the database does not answer: wait it out, spend no attempt
+    POISON = "poison"  # can never apply: dead-letter at once
+    ATTEMPT = "attempt"  # failed while the database answers (timeout, killed connection, bug): count it
+
+
+def classify(exc: BaseException, *, reachable: bool) -> Failure:
+    """Decided by whether the database answers right after the failure, not by the exception's type.
+
+    A query timeout or a dead connection looks the same whether the server is away or the message is
+    slow or kills its own connection; only the second spends attempts, so it ends in the DLQ instead of
+    blocking its partition forever, while an outage never drains a topic into the DLQ.
+    """
+    if isinstance(exc, PermanentError):
+        return Failure.POISON
+    return Failure.ATTEMPT if reachable else Failure.OUTAGE
+
+
+# A dependency (database, broker) is unavailable or too slow to answer: the request may be retried as is.
+_UNAVAILABLE = (
+    OSError,  # connection refused/reset, TimeoutError (asyncpg pool acquire and command timeouts)
+    asyncpg.exceptions.PostgresConnectionError,  # ConnectionDoesNotExist, ConnectionFailure, ...
+    asyncpg.exceptions.OperatorInterventionError,  # AdminShutdown, CrashShutdown, CannotConnectNow, canceled
     asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.InterfaceError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
 )
 
 
-def is_outage(exc: BaseException) -> bool:
-    return isinstance(exc, _OUTAGE)
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that say "try again shortly", not "this request is wrong" (HTTP 503)."""
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        return "closed" in str(exc)  # a dead pooled connection; other interface errors are our bugs
+    return isinstance(exc, _UNAVAILABLE)

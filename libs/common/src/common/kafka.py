@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import IllegalStateError, KafkaError, TopicAlreadyExistsError
 from aiokafka.structs import TopicPartition
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from common.consumer import ConsumerStoppingError
 from common.topics import dlq
 
 if TYPE_CHECKING:
     from faststream.kafka import KafkaRouter
 
-    from common.consumer import InboxConsumer
+    from common.delivery import Record
     from common.metrics import Metrics
     from common.settings import KafkaSettings
 
@@ -52,26 +55,80 @@ def inbox_subscriber_options(group_id: str, max_records: int) -> dict[str, Any]:
     }
 
 
+class BatchHandler(Protocol):
+    async def handle(self, records: Sequence[Record]) -> None: ...
+
+
 def subscribe_inbox(
     router: KafkaRouter | KafkaBroker,
     topic: str,
     group_id: str,
-    consumer: InboxConsumer,
+    consumer: BatchHandler,
     metrics: Metrics,
     *,
     max_records: int = 500,
 ) -> None:
-    """Register a batch subscriber that hands raw records to `consumer`, then commits."""
+    """Register a batch subscriber that hands raw records to `consumer`, then commits exactly them.
+
+    Under AckPolicy.MANUAL faststream neither acks nor nacks a batch whose handler raised, and the
+    consumer's position is already past it: the next batch's commit would cover it (faststream #2618).
+    So a batch that was not handled is rewound here and read again; never acked past.
+    """
+    failures = 0
 
     async def on_batch(_body: list[bytes], msg: KafkaMessage) -> None:
+        nonlocal failures
         raw = msg.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
-        await consumer.handle(records)
-        await msg.ack()
+        records: tuple[Any, ...] = raw if isinstance(raw, tuple) else (raw,)
+        try:
+            await consumer.handle(records)
+        except BaseException as exc:
+            _rewind(msg, records)
+            if isinstance(exc, ConsumerStoppingError):
+                await asyncio.sleep(0.1)  # the subscriber is being stopped too; do not spin meanwhile
+                return  # left unacknowledged: redelivered after the restart
+            if not isinstance(exc, Exception):
+                raise  # cancelled: the rewind is done, let it through
+            failures += 1
+            log.exception("%s: batch not handled (%s); reading it again", group_id, exc)
+            await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+            return
+        failures = 0
+        await _commit(msg, records, group_id)
         _record_lag(msg, records, metrics)
 
     on_batch.__name__ = f"on_{topic.replace('.', '_').replace('-', '_')}"
     router.subscriber(topic, **inbox_subscriber_options(group_id, max_records))(on_batch)
+
+
+def _offsets_by_partition(
+    records: Iterable[Any], pick: Callable[[int, int], int]
+) -> dict[TopicPartition, int]:
+    out: dict[TopicPartition, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        out[tp] = pick(out.get(tp, r.offset), r.offset)
+    return out
+
+
+def _rewind(msg: KafkaMessage, records: Iterable[Any]) -> None:
+    """Seek every partition of the batch back to its first record, so the next poll returns it again."""
+    consumer: Any = msg.consumer
+    for tp, offset in _offsets_by_partition(records, min).items():
+        # Revoked meanwhile: its next owner starts at the committed offset, which is before this batch.
+        with contextlib.suppress(IllegalStateError):
+            consumer.seek(tp, offset)
+
+
+async def _commit(msg: KafkaMessage, records: Iterable[Any], group_id: str) -> None:
+    """Commit the handled records' offsets, not "whatever was fetched" (a bare commit() commits positions)."""
+    consumer: Any = msg.consumer
+    offsets = {tp: offset + 1 for tp, offset in _offsets_by_partition(records, max).items()}
+    try:
+        await consumer.commit(offsets)
+    except KafkaError as exc:  # rebalance (CommitFailed, IllegalState) or broker away
+        # The effect is committed in Postgres: the batch comes back and the inbox absorbs it.
+        log.warning("%s: offset commit failed (%s); the batch will be redelivered", group_id, exc)
 
 
 def _record_lag(msg: KafkaMessage, records: Iterable[Any], metrics: Metrics) -> None:

@@ -33,6 +33,7 @@ class ServiceRuntime:
         self._broker: KafkaBroker | None = None
         self._own_policies: list[RetentionPolicy] = []
         self.pruner: Pruner | None = None
+        self._consumers: list[InboxConsumer] = []
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -56,6 +57,7 @@ class ServiceRuntime:
         if self._broker is None:
             self._broker = create_broker(self.settings.kafka, self.name)
         consumer = InboxConsumer(self.pool, self.schema, group, apply, self.settings.retry, self.metrics)
+        self._consumers.append(consumer)
         subscribe_inbox(self._broker, topic, group, consumer, self.metrics, max_records=max_records)
 
     def retain(self, policies: list[RetentionPolicy]) -> None:
@@ -81,6 +83,10 @@ class ServiceRuntime:
         self.pruner.start()
 
     async def close(self) -> None:
+        """Consumers first (a retry wait ends at once, a transaction in flight finishes and is acked), then
+        the relay publishes what they wrote, then the pool goes."""
+        for consumer in self._consumers:
+            consumer.stop()
         if self.pruner is not None:
             await self.pruner.stop()
         if self._broker is not None:

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response as _Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from common.delivery import is_unavailable
 from common.logs import correlation_id
 
 if TYPE_CHECKING:
@@ -97,12 +98,33 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> Response:
-        log.exception("unhandled error: %s", exc)
-        return json_response(error_body("internal_error", "服务器内部错误 / internal error"), 500)
+        # Only reached without RequestContext (which answers first, while the request id is still set).
+        return unexpected_error(exc)
+
+
+RETRY_AFTER_S = 2
+
+
+def unexpected_error(exc: Exception) -> Response:
+    """503 + Retry-After when a dependency is briefly away (retrying the same request is right); else 500."""
+    if is_unavailable(exc):
+        log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
+        body = error_body(
+            "service_unavailable",
+            f"服务暂时不可用，请 {RETRY_AFTER_S} 秒后重试 / a dependency is briefly unavailable;"
+            f" retry the same request after {RETRY_AFTER_S} s",
+        )
+        return json_response(body, 503, {"Retry-After": str(RETRY_AFTER_S)})
+    log.exception("unhandled error: %s", exc)
+    return json_response(error_body("internal_error", "服务器内部错误 / internal error"), 500)
 
 
 class RequestContext:
-    """Correlation id and per-route metrics, as plain ASGI (no task group around the request body)."""
+    """Correlation id and per-route metrics, as plain ASGI (no task group around the request body).
+
+    It also answers unhandled errors itself: Starlette's catch-all handler runs in the outermost
+    middleware, after this one has reset the request id ("-") and without the X-Request-Id header.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app, self.metrics = app, metrics
@@ -113,12 +135,12 @@ class RequestContext:
             return
         rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100] or str(uuid.uuid4())
         token = correlation_id.set(rid)
-        started, status = time.perf_counter(), 500
+        started, status, responded = time.perf_counter(), 500, False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message = {
                     **message,
                     "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())],
@@ -127,6 +149,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if responded:
+                raise  # too late for an error answer; the server closes the connection
+            await unexpected_error(exc)(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
             path = getattr(scope.get("route"), "path", "unmatched")

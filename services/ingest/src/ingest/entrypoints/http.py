@@ -21,6 +21,7 @@ from ingest.service_layer.access import InvalidClientError, RateLimitedError, lo
 from ingest.service_layer.batches import UploadBatch, upload_batch
 from ingest.service_layer.captures import capture_customer
 from ingest.service_layer.errors import IngestError
+from ingest.service_layer.idempotency import IdempotentRequest
 from ingest.service_layer.progress import report_progress
 
 router = APIRouter()
@@ -135,21 +136,36 @@ async def upload_contracts(
     return Response(body, media_type="application/json")
 
 
+def _idempotent(caller: Caller, key: str | None, target: str, raw: bytes) -> IdempotentRequest | None:
+    """The same key means the same request: same target (method and path) and same body bytes."""
+    if key is None:
+        return None
+    if not 0 < len(key) <= 200:
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key 长度须为 1-200 / must be 1-200 chars")
+    request_hash = hashlib.sha256(target.encode() + b"\n" + raw).hexdigest()
+    return IdempotentRequest(caller.client_id, key, request_hash)
+
+
 @router.put("/sync/contracts/{contract_no}/progress")
 async def put_progress(
-    contract_no: str, request: Request, caller: Annotated[Caller, Depends(require("progress:write"))]
+    contract_no: str,
+    request: Request,
+    caller: Annotated[Caller, Depends(require("progress:write"))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
+    raw = await request.body()
+    idempotency = _idempotent(caller, idempotency_key, f"PUT {request.url.path}", raw)
     try:
         skew = timedelta(seconds=request.app.state.ctx.settings.update_time_max_skew_s)
-        report = parse_report(contract_no, _json(await request.body()), max_skew=skew)
-        result = await report_progress(
-            request.app.state.ctx.pool, report, caller.client_id, correlation_id.get()
+        report = parse_report(contract_no, _json(raw), max_skew=skew)
+        body = await report_progress(
+            request.app.state.ctx.pool, report, caller.client_id, correlation_id.get(), idempotency
         )
     except ReportError as exc:
         raise ApiError(422, exc.code, str(exc)) from exc
     except IngestError as exc:
         raise _as_api_error(exc) from exc
-    return json_response(result)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/customers/capture")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import ProgressReported
 from ingest.adapters import repository as repo
 from ingest.domain.lines import CONTRACT_NO
 from ingest.service_layer.errors import ContractNotFoundError, ProgressConflictError, UnknownProcessError
+from ingest.service_layer.idempotency import IdempotentRequest, remember, stored_answer
 
 if TYPE_CHECKING:
     import asyncpg
@@ -90,16 +93,31 @@ async def _apply(
     return version
 
 
-async def report_progress(
-    pool: asyncpg.Pool, report: ProgressReport, client_id: str, correlation_id: str
-) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
-        await _check_target(conn, report)
-        versions = [await _apply(conn, report, u, client_id, correlation_id) for u in report.updates]
-    return {
+def _answer(report: ProgressReport, versions: list[int]) -> bytes:
+    body: dict[str, Any] = {
         CONTRACT_NO: report.contract_no,
         "updates": [
             {"process": u.process, "status": u.status, "version": v}
             for u, v in zip(report.updates, versions, strict=True)
         ],
     }
+    return orjson.dumps(body)
+
+
+async def report_progress(
+    pool: asyncpg.Pool,
+    report: ProgressReport,
+    client_id: str,
+    correlation_id: str,
+    idempotency: IdempotentRequest | None = None,
+) -> bytes:
+    """The JSON answer; with an Idempotency-Key a retry gets the first answer and changes nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        if idempotency and (stored := await stored_answer(conn, idempotency)) is not None:
+            return stored
+        await _check_target(conn, report)
+        versions = [await _apply(conn, report, u, client_id, correlation_id) for u in report.updates]
+        body = _answer(report, versions)
+        if idempotency:
+            await remember(conn, idempotency, body)
+    return body

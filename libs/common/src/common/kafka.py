@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from common.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+# How long a stopping subscriber waits for its batch in flight (and its ack); then the handler is cancelled
+# and the batch, unacknowledged, comes back after the restart. Part of common.runner's shutdown budget.
+CONSUMER_DRAIN_S = 10.0
 
 
 def create_broker(kafka: KafkaSettings, client_id: str) -> KafkaBroker:
@@ -35,7 +38,7 @@ def create_broker(kafka: KafkaSettings, client_id: str) -> KafkaBroker:
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        graceful_timeout=20.0,
+        graceful_timeout=CONSUMER_DRAIN_S,
         logger=logging.getLogger(f"faststream.{client_id}"),
     )
 

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from common.settings import ServiceSettingsMixin
 
 log = logging.getLogger("rollsync.startup")
+# Shutdown budget inside the pods' 30 s grace period (terminationGracePeriodSeconds), stop <= 25 s:
+# requests in flight get HTTP_DRAIN_S, then the lifespan closes consumers (common.kafka.CONSUMER_DRAIN_S),
+# the relay and the pool (common.service.CLOSE_S). A request cut off is rolled back: retried with its
+# Idempotency-Key, it is safe.
+HTTP_DRAIN_S = 10
 S = TypeVar("S", bound="ServiceSettingsMixin")
 
 
@@ -98,7 +103,7 @@ def serve(service: str, settings: S, create_app: Callable[[S], FastAPI]) -> None
         port=settings.port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=25,
+        timeout_graceful_shutdown=HTTP_DRAIN_S,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from faststream.kafka import KafkaBroker
 
     from common.settings import ServiceSettingsMixin
+
+
+CLOSE_S = 3.0  # the pool's own close, bounded: a connection stuck in a query must not hold the pod
 
 
 class ServiceRuntime:
@@ -94,7 +98,10 @@ class ServiceRuntime:
         if self._relay is not None:
             await self._relay.stop()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), CLOSE_S)
+            except TimeoutError:
+                self._pool.terminate()
 
 
 def base_app(

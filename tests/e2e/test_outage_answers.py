@@ -3,6 +3,8 @@ once it is back they serve again on their own, with no restart (issue 8, defect 
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +17,7 @@ from tests.support.postgres import postgres
 from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.e2e
+log = logging.getLogger(__name__)
 Send = Callable[[dict[str, str]], Awaitable[httpx.Response]]
 
 
@@ -64,6 +67,7 @@ async def test_a_postgresql_outage_answers_503_and_the_services_recover_unaided(
         assert len(generated.headers["x-request-id"]) >= 32  # a real id, not "-"
     finally:
         postgres("start")
+    back = time.monotonic()
 
     for send in requests.values():
 
@@ -71,5 +75,6 @@ async def test_a_postgresql_outage_answers_503_and_the_services_recover_unaided(
             return (await send({})).status_code == 200
 
         await eventually(served, timeout_s=60, every_s=0.5)
+    log.info("served again %.1fs after PostgreSQL accepted connections", time.monotonic() - back)
     assert {name: p.proc.pid for name, p in services.items() if p.proc} == pids
     assert all(p.proc is not None and p.proc.poll() is None for p in services.values())

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine
 from tests.agent.e2e.conftest import Site
 from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token, wait_until_equal
 from tests.support.agent_factory import AgentProcess, create_hetong, edge, hetong_table, insert_rows, read_all
+from tests.support.api import eventually
 from tests.support.generate import contract_rows
 from tests.support.stack import ServiceProcess
 
@@ -42,20 +43,25 @@ async def test_sigkill_mid_upload_ten_times_applies_each_line_once(
     create_hetong(engine, contract_rows(1500, seed=21, prefix=site.prefix))
     rng = random.Random(9)
     agent = AgentProcess(site.config)
-    kills_with_progress = 0
+    progress = []
     for _ in range(10):
         before = sum((await _versions(admin, site.prefix)).values())
         agent.start()
-        await asyncio.sleep(rng.uniform(1.0, 3.0))  # the moment of the kill is the variable under test
+
+        async def moved(before: int = before) -> bool:
+            return sum((await _versions(admin, site.prefix)).values()) > before
+
+        await eventually(moved, timeout_s=60, every_s=0.05)  # a batch landed: the upload is under way
+        await asyncio.sleep(rng.uniform(0, 0.3))  # the moment of the kill within the upload varies
         agent.kill()
-        kills_with_progress += sum((await _versions(admin, site.prefix)).values()) > before
+        progress.append(sum((await _versions(admin, site.prefix)).values()))
     agent.start()
     try:
         await wait_until_equal(lambda: _cloud_equals_local(http, site, edge_url), timeout_s=180)
     finally:
         agent.stop()
     assert await _versions(admin, site.prefix) == {1: 1500}  # every line applied exactly once
-    assert kills_with_progress >= 3  # the kills really landed in the middle of the upload
+    assert progress[-1] < 1500  # every kill landed before the upload was complete
 
 
 async def test_the_cloud_down_for_60_s_then_back_is_caught_up_unaided(

@@ -31,6 +31,11 @@ class CloudUnavailableError(CloudError):
 class CloudRefusedError(CloudError):
     """A 4xx other than 401/429: the request itself is wrong (a bug or a too-big batch), retrying won't help."""
 
+    def __init__(self, message: str, status: int = 0, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
 
 def idempotency_key(client_id: str, body: bytes, context: str) -> str:
     """Same batch on the same known state -> same key, so a retry after a lost reply never applies twice."""
@@ -133,5 +138,6 @@ def _checked(r: httpx.Response) -> httpx.Response:
     if r.status_code == 403:
         raise AuthFailedError(f"this client lacks the scope for {r.request.url.path} ({_code(r)})")
     if r.status_code >= 400:
-        raise CloudRefusedError(f"{r.request.method} {r.request.url.path}: HTTP {r.status_code} {_code(r)}")
+        message = f"{r.request.method} {r.request.url.path}: HTTP {r.status_code} {_code(r)}"
+        raise CloudRefusedError(message, r.status_code, _code(r))
     return r

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from rollsync_agent.cloud import CloudClient
+from rollsync_agent.cloud import CloudClient, CloudRefusedError
 from rollsync_agent.factory_db import LineTable, mark_agent_session
 from rollsync_agent.rows import CONTRACT_NO, PRODUCT_ID, Key, row_hash
 from rollsync_agent.state import StateStore, now_iso
@@ -64,18 +64,32 @@ def write_back(engine: Engine, lines: LineTable, state: StateStore, update: Upda
     return bool(changes)
 
 
+def _page(client: CloudClient, state: StateStore) -> dict[str, Any]:
+    """The next page; a cursor behind the feed's retention horizon (410 cursor_expired) is dropped and the
+    feed read again from the start: its items are full state, so applying them again is harmless."""
+    cursor = state.meta_json(CURSOR)
+    try:
+        return dict(
+            client.call("GET", PATH, params={"limit": PAGE, **({"since": cursor} if cursor else {})}).json()
+        )
+    except CloudRefusedError as exc:
+        if exc.status != 410 or not cursor:
+            raise
+        log.warning("feed cursor expired (%s); reading the feed again from the start", exc.code)
+    state.put(**{CURSOR: None})
+    return dict(client.call("GET", PATH, params={"limit": PAGE}).json())
+
+
 def poll(
     engine: Engine, lines: LineTable, state: StateStore, client: CloudClient, mapping: Mapping[str, str]
 ) -> int:
     """Read every page after the persisted cursor; the cursor advances only after a page is applied."""
     written = 0
     while True:
-        cursor = state.meta_json(CURSOR)
-        params: dict[str, Any] = {"limit": PAGE, **({"since": cursor} if cursor else {})}
-        page = client.call("GET", PATH, params=params).json()
+        page = _page(client, state)
         for item in page.get("contracts") or []:
             written += write_back(engine, lines, state, parse_item(item, lines, mapping))
-        state.put(**{CURSOR: page.get("next_cursor") or cursor})
+        state.put(**{CURSOR: page.get("next_cursor") or state.meta_json(CURSOR)})
         if not page.get("has_more"):
             break
     state.put(last_download_at=now_iso(), last_download_count=written)

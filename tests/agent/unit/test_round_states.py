@@ -102,3 +102,23 @@ def test_feed_items_map_processes_to_columns(tmp_path: Path) -> None:
         "外圆磨": "进行中",
         "陶瓷研磨": "返工",
     }  # what the digest uses
+
+
+def test_an_expired_cursor_resyncs_from_the_start(tmp_path: Path) -> None:
+    """transform answers 410 cursor_expired for a cursor behind its retention horizon: drop it, page from start."""
+    sinces: list[str | None] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/sync/pending-updates":
+            return _cloud(request)
+        since = request.url.params.get("since")
+        sinces.append(since)
+        if since == "old":
+            return httpx.Response(410, json={"code": "cursor_expired", "message": "re-sync from the start"})
+        return httpx.Response(200, json={"contracts": [], "next_cursor": "new", "has_more": False})
+
+    agent = _agent(tmp_path, cloud)
+    agent.state.put(feed_cursor="old")
+    assert agent.cycle() is True
+    assert sinces == ["old", None]
+    assert agent.state.meta_json("feed_cursor") == "new"

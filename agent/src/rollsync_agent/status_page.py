@@ -186,17 +186,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/sync-now":
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
             return
-        origin, site = self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site")
-        if (origin is not None and origin not in self._server.origins) or site not in (
-            None,
-            "same-origin",
-            "none",
-        ):
+        if not self._from_this_page():
+            origin, site = self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site")
             log.warning("status page: refused /sync-now from origin %r (fetch site %r)", origin, site)
             self._send(HTTPStatus.FORBIDDEN, b'{"code":"cross_site_request"}', "application/json")
             return
         self._server.request_sync()
         self._send(HTTPStatus.ACCEPTED, b'{"accepted":true}', "application/json")
+
+    def _from_this_page(self) -> bool:
+        """Browsers name the sending page in Origin and Sec-Fetch-Site; the CLI sends neither."""
+        origin = self.headers.get("Origin")
+        site = self.headers.get("Sec-Fetch-Site")
+        return (origin is None or origin in self._server.origins) and site in (None, "same-origin", "none")
 
     def _host_ok(self) -> bool:
         if self.headers.get("Host") in self._server.hosts:

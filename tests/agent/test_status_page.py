@@ -199,6 +199,19 @@ def test_broken_state_answers_503_and_the_button_still_works(ctl: Controlled) ->
     assert ctl.sync_requests == 1
 
 
+def test_failing_sync_request_answers_503_and_the_page_keeps_serving(ctl: Controlled) -> None:
+    def broken() -> None:
+        raise RuntimeError("run loop gone")
+
+    srv = serve(ctl.snapshot, broken, "127.0.0.1", 0)
+    try:
+        status, _, body = call(srv, "POST", "/sync-now")
+        assert (status, json.loads(body)) == (503, {"code": "sync_request_failed"})
+        assert call(srv, "GET", "/status.json")[0] == 200
+    finally:
+        srv.stop()
+
+
 def test_concurrent_clicks_and_reads_are_all_served(server: StatusServer, ctl: Controlled) -> None:
     def one(i: int) -> int:
         return call(server, "POST", "/sync-now")[0] if i % 2 else call(server, "GET", "/")[0]

@@ -191,7 +191,12 @@ class _Handler(BaseHTTPRequestHandler):
             log.warning("status page: refused /sync-now from origin %r (fetch site %r)", origin, site)
             self._send(HTTPStatus.FORBIDDEN, b'{"code":"cross_site_request"}', "application/json")
             return
-        self._server.request_sync()
+        try:
+            self._server.request_sync()
+        except Exception:
+            log.exception("status page: asking the run loop for a round failed")
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, b'{"code":"sync_request_failed"}', "application/json")
+            return
         self._send(HTTPStatus.ACCEPTED, b'{"accepted":true}', "application/json")
 
     def _from_this_page(self) -> bool:

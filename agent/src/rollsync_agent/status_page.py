@@ -154,6 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "rollsync-agent"
 
     def do_GET(self) -> None:
+        self.path = self.path.split("?", 1)[0]
         if not self._host_ok():
             return
         if self.path == "/sync-now":  # a link or <img> elsewhere must not start a sync
@@ -163,24 +164,26 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
             return
         try:
-            body = self._server.snapshot().model_dump_json().encode()
+            snap = self._server.snapshot()
         except Exception:
             log.exception("status page: reading the agent's state failed")
             self._send(
                 HTTPStatus.SERVICE_UNAVAILABLE, "状态暂不可用 state unavailable\n".encode(), "text/plain"
             )
             return
+        body = snap.model_dump_json().encode()
         tag = snapshot_tag(body)
         if self.path == "/status.json":
             self._send(HTTPStatus.OK, body, "application/json", {"X-Snapshot-Tag": tag})
             return
         nonce = secrets.token_urlsafe(16)
-        page = render(StatusSnapshot.model_validate_json(body), tag, nonce).encode()
+        page = render(snap, tag, nonce).encode()
         csp = f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'"
         headers = {"Content-Security-Policy": csp + "; frame-ancestors 'none'; form-action 'none'"}
         self._send(HTTPStatus.OK, page, "text/html; charset=utf-8", headers)
 
     def do_POST(self) -> None:
+        self.path = self.path.split("?", 1)[0]
         if not self._host_ok():
             return
         if self.path != "/sync-now":

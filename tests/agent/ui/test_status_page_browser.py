@@ -71,6 +71,7 @@ def page(ctl: Controlled, browser: webdriver.Chrome) -> Iterator[StatusServer]:
     srv = serve(ctl.snapshot, ctl.request_sync, "127.0.0.1", 0)
     browser.get(srv.url)
     yield srv
+    browser.get("about:blank")  # stop its polling first: the next test's server may get the same port
     srv.stop()
 
 

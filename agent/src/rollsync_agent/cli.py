@@ -1,0 +1,102 @@
+"""`rollsync-agent` commands; every one takes --config (default SyncConfig.json in the working directory)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from rollsync_agent.config import AgentConfig, ConfigError, load_config
+from rollsync_agent.installsql import install_sql
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rollsync-agent", description="factory hetong table <-> rollsync cloud")
+    p.add_argument("--config", type=Path, default=Path("SyncConfig.json"))
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="the long-running sync loop (service)")
+    sub.add_parser("check", help="validate the config, try the database and the cloud")
+    sub.add_parser("once", help="one sync round, then exit")
+    sub.add_parser("status", help="what the status page shows")
+    sub.add_parser("sync-now", help="ask the running agent for a round now")
+    sub.add_parser("reconcile", help="send the local digest to the cloud now")
+    imp = sub.add_parser("import-history", help="upload the whole table or an export file, resumable")
+    imp.add_argument("source", nargs="?", type=Path, help="sqlcmd / CSV / JSON export (default: the table)")
+    sql = sub.add_parser("install-sql", help="print the queue-mode installer and its uninstall script")
+    sql.add_argument("--dialect", choices=["mssql", "postgresql"], default="mssql")
+    return p
+
+
+def _config(path: Path) -> AgentConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise SystemExit(2) from exc
+
+
+def _install_sql(dialect: str, path: Path) -> int:
+    table, queue = "hetong", "sync_queue"
+    if path.exists():
+        db = _config(path).database
+        table, queue = db.sync_table_name, db.queue_table_name
+    _install, _uninstall = install_sql("mssql" if dialect == "mssql" else "postgresql", table, queue)
+    return 0
+
+
+def _check(config: AgentConfig) -> int:
+    from rollsync_agent.check import check_all
+
+    problems = check_all(config)
+    for _line in problems:
+        pass
+    if not problems:
+        pass
+    return 1 if problems else 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "install-sql":
+        return _install_sql(args.dialect, args.config)
+    config = _config(args.config)
+    if args.command == "check":
+        return _check(config)
+    if args.command in ("status", "sync-now"):
+        status_cli = importlib.import_module("rollsync_agent.status_cli")
+        main = status_cli.main_status if args.command == "status" else status_cli.main_sync_now
+        return int(main(config) or 0)
+    if args.command == "import-history":
+        from rollsync_agent.history import import_history
+
+        r = import_history(config, args.source, progress=True)
+        return 1 if r.rejected else 0
+    return _loop(args.command, config)
+
+
+def _loop(command: str, config: AgentConfig) -> int:
+    from rollsync_agent import loop
+
+    if command == "run":
+        from rollsync_agent.logs import setup_logging
+
+        config.log_path.parent.mkdir(parents=True, exist_ok=True)
+        setup_logging(config.logging, str(config.log_path))
+        loop.run_forever(config)
+        return 0
+    agent = loop.Agent(config)
+    try:
+        if command == "reconcile":
+            from rollsync_agent.factory_db import load_table
+
+            load_table(agent.engine, config)
+            return 0
+        return 0 if agent.cycle() else 1
+    finally:
+        agent.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _dispatch(_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Download: follow `GET /sync/pending-updates` by its cursor and write each line's process status back.
+
+One database transaction per line. Before it commits, the state file learns the content the line will
+have, so the next scan recognises the cloud's own value and does not upload it back (no echo).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from rollsync_agent.cloud import CloudClient
+from rollsync_agent.factory_db import LineTable, mark_agent_session
+from rollsync_agent.rows import CONTRACT_NO, PRODUCT_ID, Key, row_hash
+from rollsync_agent.state import StateStore, now_iso
+
+log = logging.getLogger("rollsync_agent.feed")
+PATH = "/sync/pending-updates"
+CURSOR = "feed_cursor"
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class Update:
+    key: Key
+    deleted: bool
+    status: dict[str, str]  # hetong column -> effective status
+
+
+def parse_item(item: Mapping[str, Any], lines: LineTable, mapping: Mapping[str, str]) -> Update:
+    status: dict[str, str] = {}
+    for process, info in (item.get("processes") or {}).items():
+        column = mapping.get(process, process)
+        if column in lines.columns and isinstance(info, Mapping) and info.get("status"):
+            status[column] = str(info["status"])
+    key = (str(item.get(CONTRACT_NO, "")), str(item.get(PRODUCT_ID, "")))
+    return Update(key, bool(item.get("deleted")), status)
+
+
+def write_back(engine: Engine, lines: LineTable, state: StateStore, update: Update) -> bool:
+    """Apply one line's statuses in one transaction; True when the local row changed."""
+    if update.deleted or not update.status:
+        return False
+    with engine.begin() as conn:
+        row = conn.execute(lines.select_line(update.key).with_for_update()).mappings().first()
+        if row is None:
+            return False
+        current = dict(row)
+        changes = {c: s for c, s in update.status.items() if current.get(c) != s}
+        before = state.known().get(update.key)
+        in_sync = before is not None and before.hash == row_hash(current)
+        after = row_hash({**current, **changes}) if changes and in_sync else None
+        state.set_writeback(update.key, after, update.status)
+        if changes:
+            mark_agent_session(conn)
+            conn.execute(lines.set_values(update.key, changes))
+    return bool(changes)
+
+
+def poll(
+    engine: Engine, lines: LineTable, state: StateStore, client: CloudClient, mapping: Mapping[str, str]
+) -> int:
+    """Read every page after the persisted cursor; the cursor advances only after a page is applied."""
+    written = 0
+    while True:
+        cursor = state.meta_json(CURSOR)
+        params: dict[str, Any] = {"limit": PAGE, **({"since": cursor} if cursor else {})}
+        page = client.call("GET", PATH, params=params).json()
+        for item in page.get("contracts") or []:
+            written += write_back(engine, lines, state, parse_item(item, lines, mapping))
+        state.put(**{CURSOR: page.get("next_cursor") or cursor})
+        if not page.get("has_more"):
+            break
+    state.put(last_download_at=now_iso(), last_download_count=written)
+    return written

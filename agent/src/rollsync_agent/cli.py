@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import sys
 from pathlib import Path
 
 from rollsync_agent.config import AgentConfig, ConfigError, load_config
 from rollsync_agent.installsql import install_sql
+
+
+def _say(text: str, err: bool = False) -> None:
+    (sys.stderr if err else sys.stdout).write(text + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +37,7 @@ def _config(path: Path) -> AgentConfig:
     try:
         return load_config(path)
     except ConfigError as exc:
+        _say(f"config: {exc}", err=True)
         raise SystemExit(2) from exc
 
 
@@ -39,7 +46,10 @@ def _install_sql(dialect: str, path: Path) -> int:
     if path.exists():
         db = _config(path).database
         table, queue = db.sync_table_name, db.queue_table_name
-    _install, _uninstall = install_sql("mssql" if dialect == "mssql" else "postgresql", table, queue)
+    install, uninstall = install_sql("mssql" if dialect == "mssql" else "postgresql", table, queue)
+    _say(install)
+    _say("-- ===== uninstall =====")
+    _say(uninstall)
     return 0
 
 
@@ -47,47 +57,46 @@ def _check(config: AgentConfig) -> int:
     from rollsync_agent.check import check_all
 
     problems = check_all(config)
-    for _line in problems:
-        pass
+    for line in problems:
+        _say(line)
     if not problems:
-        pass
+        _say("ok: configuration, database and cloud all answer")
     return 1 if problems else 0
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "install-sql":
-        return _install_sql(args.dialect, args.config)
-    config = _config(args.config)
-    if args.command == "check":
-        return _check(config)
-    if args.command in ("status", "sync-now"):
-        status_cli = importlib.import_module("rollsync_agent.status_cli")
-        main = status_cli.main_status if args.command == "status" else status_cli.main_sync_now
-        return int(main(config) or 0)
-    if args.command == "import-history":
-        from rollsync_agent.history import import_history
+def _import(config: AgentConfig, source: Path | None) -> int:
+    from rollsync_agent.history import import_history
 
-        r = import_history(config, args.source, progress=True)
-        return 1 if r.rejected else 0
-    return _loop(args.command, config)
+    r = import_history(config, source, progress=True)
+    _say(f"{r.total} lines: {r.accepted} accepted, {r.rejected} refused, {r.skipped} already in the cloud")
+    return 1 if r.rejected else 0
 
 
-def _loop(command: str, config: AgentConfig) -> int:
+def _status(command: str, config: AgentConfig) -> int:
+    status_cli = importlib.import_module("rollsync_agent.status_cli")  # agentui's module
+    main = status_cli.main_status if command == "status" else status_cli.main_sync_now
+    return int(main(config) or 0)
+
+
+def _run(config: AgentConfig) -> int:
     from rollsync_agent import loop
+    from rollsync_agent.logs import setup_logging
 
-    if command == "run":
-        from rollsync_agent.logs import setup_logging
+    config.log_path.parent.mkdir(parents=True, exist_ok=True)
+    setup_logging(config.logging, str(config.log_path))
+    loop.run_forever(config)
+    return 0
 
-        config.log_path.parent.mkdir(parents=True, exist_ok=True)
-        setup_logging(config.logging, str(config.log_path))
-        loop.run_forever(config)
-        return 0
+
+def _once(command: str, config: AgentConfig) -> int:
+    from rollsync_agent import loop, reconcile
+    from rollsync_agent.factory_db import load_table
+
     agent = loop.Agent(config)
     try:
         if command == "reconcile":
-            from rollsync_agent.factory_db import load_table
-
-            load_table(agent.engine, config)
+            answer = reconcile.reconcile(agent.engine, load_table(agent.engine, config), agent.state, agent.client)
+            _say(json.dumps(answer, ensure_ascii=False, indent=2))
             return 0
         return 0 if agent.cycle() else 1
     finally:
@@ -95,7 +104,17 @@ def _loop(command: str, config: AgentConfig) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return _dispatch(_parser().parse_args(argv))
+    args = _parser().parse_args(argv)
+    if args.command == "install-sql":
+        return _install_sql(args.dialect, args.config)
+    config = _config(args.config)
+    if args.command == "check":
+        return _check(config)
+    if args.command in ("status", "sync-now"):
+        return _status(args.command, config)
+    if args.command == "import-history":
+        return _import(config, args.source)
+    return _run(config) if args.command == "run" else _once(args.command, config)
 
 
 if __name__ == "__main__":

@@ -72,13 +72,15 @@ class CloudClient:
             raise AuthFailedError(
                 f"the cloud refused clientId/clientSecret ({_code(r)}): check SyncConfig.json"
             )
+        if r.status_code == 599:
+            raise CloudUnavailableError(f"cannot reach the cloud: {_message(r)}")
         if r.status_code != 200:
             raise CloudUnavailableError(f"login answered HTTP {r.status_code} ({_code(r)})")
         self._token = str(r.json()["access_token"])
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One logical call; transient failures are retried here a few times, then CloudUnavailableError."""
-        relogged = False
+        relogged, last = False, ""
         for attempt in range(1, self.attempts + 1):
             if self._token is None:
                 self.login()
@@ -87,10 +89,11 @@ class CloudClient:
                 self._token, relogged = None, True  # expired token: log in again, once
                 continue
             if r.status_code == 429 or r.status_code >= 500:
+                last = _code(r) if r.status_code != 599 else f"unreachable: {_message(r)}"
                 self._wait(r, attempt)
                 continue
             return _checked(r)
-        raise CloudUnavailableError(f"{method} {path}: the cloud kept failing after {self.attempts} attempts")
+        raise CloudUnavailableError(f"{method} {path}: failed {self.attempts} attempts (last: {last})")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self.requests += 1
@@ -117,6 +120,10 @@ def _code(r: httpx.Response) -> str:
     except ValueError:
         return r.reason_phrase or str(r.status_code)
     return str(body.get("code") or body.get("message") or r.status_code) if isinstance(body, dict) else ""
+
+
+def _message(r: httpx.Response) -> str:
+    return str(r.json().get("message", ""))
 
 
 def _checked(r: httpx.Response) -> httpx.Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.engine import URL, make_url
 
 ODBC_DRIVER = "ODBC Driver 18 for SQL Server"
@@ -28,23 +30,34 @@ _ALIASES = {
     "application name": "app",
 }
 _TRUE = {"true", "yes", "sspi", "1"}
+_PAIR = re.compile(r"""\s*([^=;]+?)\s*=\s*("(?:[^"]|"")*"|'(?:[^']|'')*'|[^;]*)\s*(?:;|$)""")
 
 
 class ConnectionStringError(ValueError):
     pass
 
 
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """ADO.NET syntax: `key=value;`, a value with ';' is quoted ("p;w" or 'p;w', a doubled quote escapes)."""
+    pairs = []
+    for m in _PAIR.finditer(text):
+        key, value = m.group(1), m.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1].replace(value[0] * 2, value[0])
+        pairs.append((key, value))
+    if _PAIR.sub("", text).strip(" ;"):
+        raise ConnectionStringError(f"connection string: cannot read '{_PAIR.sub('', text).strip(' ;')}'")
+    return pairs
+
+
 def parse_ado(text: str) -> dict[str, str]:
-    """`Key=Value;` pairs, keys case-insensitive; unknown keys are an error (a typo must not pass silently)."""
+    """Keys case-insensitive; unknown keys are an error (a typo must not pass silently)."""
     out: dict[str, str] = {}
-    for part in (p.strip() for p in text.split(";")):
-        if not part:
-            continue
-        key, sep, value = part.partition("=")
+    for key, value in _pairs(text):
         name = _ALIASES.get(" ".join(key.strip().lower().split()))
-        if not sep or name is None:
-            raise ConnectionStringError(f"connection string: unknown or malformed part '{part}'")
-        out[name] = value.strip()
+        if name is None:
+            raise ConnectionStringError(f"connection string: unknown key '{key.strip()}'")
+        out[name] = value
     if "server" not in out or "database" not in out:
         raise ConnectionStringError("connection string needs Server=… and Database=…")
     return out

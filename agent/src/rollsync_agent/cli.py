@@ -95,7 +95,9 @@ def _once(command: str, config: AgentConfig) -> int:
     agent = loop.Agent(config)
     try:
         if command == "reconcile":
-            answer = reconcile.reconcile(agent.engine, load_table(agent.engine, config), agent.state, agent.client)
+            answer = reconcile.reconcile(
+                agent.engine, load_table(agent.engine, config), agent.state, agent.client
+            )
             _say(json.dumps(answer, ensure_ascii=False, indent=2))
             return 0
         return 0 if agent.cycle() else 1

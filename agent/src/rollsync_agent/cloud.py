@@ -84,7 +84,8 @@ class CloudClient:
         for attempt in range(1, self.attempts + 1):
             if self._token is None:
                 self.login()
-            r = self._send(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+            headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {self._token}"}
+            r = self._send(method, path, **{**kwargs, "headers": headers})
             if r.status_code == 401 and not relogged:
                 self._token, relogged = None, True  # expired token: log in again, once
                 continue

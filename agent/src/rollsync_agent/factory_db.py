@@ -60,6 +60,12 @@ class LineTable:
     def select_line(self, key: Key) -> Any:
         return select(self.table).where(self.where_key(key))
 
+    def lock_line(self, key: Key) -> Any:
+        """Read a line for update: FOR UPDATE on PostgreSQL, a row lock hint on SQL Server (SQLAlchemy's
+        mssql dialect drops FOR UPDATE silently), nothing on SQLite (one writer at a time anyway)."""
+        stmt = self.select_line(key).with_for_update()
+        return stmt.with_hint(self.table, "WITH (UPDLOCK, ROWLOCK)", dialect_name="mssql")
+
     def set_values(self, key: Key, values: Mapping[str, Any]) -> Any:
         return (
             update(self.table).where(self.where_key(key)).values({self.col(k): v for k, v in values.items()})

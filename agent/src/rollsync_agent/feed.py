@@ -46,7 +46,7 @@ def write_back(engine: Engine, lines: LineTable, state: StateStore, update: Upda
     if update.deleted or not update.status:
         return False
     with engine.begin() as conn:
-        row = conn.execute(lines.select_line(update.key).with_for_update()).mappings().first()
+        row = conn.execute(lines.lock_line(update.key)).mappings().first()
         if row is None:
             return False
         current = dict(row)

@@ -11,7 +11,7 @@ import pytest
 from rollsync_agent.cloud import AuthFailedError, CloudClient, CloudUnavailableError, idempotency_key
 from rollsync_agent.config import CloudApi
 
-API = CloudApi(baseUrl="http://cloud.test", clientId="c1", clientSecret="s1", timeout=5000)
+API = CloudApi(base_url="http://cloud.test", client_id="c1", client_secret="s1", timeout=5000)
 Handler = Callable[[httpx.Request], httpx.Response]
 
 

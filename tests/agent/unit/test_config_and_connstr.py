@@ -36,7 +36,11 @@ def test_the_seeds_file_loads_as_written(tmp_path: Path) -> None:
     assert config.sync.interval_s == 300
     assert config.logging.max_bytes == 10 * 1024 * 1024
     assert config.log_path == tmp_path / "logs" / "sync.log"
-    assert (config.status_page.host, config.status_page.port, config.status_page.enabled) == ("127.0.0.1", 8765, True)
+    assert (config.status_page.host, config.status_page.port, config.status_page.enabled) == (
+        "127.0.0.1",
+        8765,
+        True,
+    )
     assert config.sync.capture_mode == "scan"
 
 
@@ -72,18 +76,29 @@ def test_the_seeds_connection_string_becomes_a_trusted_odbc_connection() -> None
     url = to_url("Server=.;Database=工厂管理DB;Integrated Security=true;")
     assert url.drivername == "mssql+pyodbc"
     odbc = unquote(str(url.query["odbc_connect"]))
-    assert odbc == "DRIVER={ODBC Driver 18 for SQL Server};SERVER=localhost;DATABASE=工厂管理DB;Trusted_Connection=yes"
+    assert (
+        odbc
+        == "DRIVER={ODBC Driver 18 for SQL Server};SERVER=localhost;DATABASE=工厂管理DB;Trusted_Connection=yes"
+    )
 
 
 def test_sql_logins_instances_and_ports() -> None:
-    url = to_url('Data Source=PC01\\SQLEXPRESS;Initial Catalog=db;User ID=sync;Password="p;w";TrustServerCertificate=True')
+    url = to_url(
+        'Data Source=PC01\\SQLEXPRESS;Initial Catalog=db;User ID=sync;Password="p;w";TrustServerCertificate=True'
+    )
     odbc = str(url.query["odbc_connect"])
     assert "SERVER=PC01\\SQLEXPRESS" in odbc
     assert "UID=sync" in odbc
     assert "PWD={p;w}" in odbc
     assert "TrustServerCertificate=yes" in odbc
     py = to_url("Server=10.0.0.5,1433;Database=db;User ID=u;Password=pw", driver="pymssql")
-    assert (py.drivername, py.host, py.port, py.database, py.username) == ("mssql+pymssql", "10.0.0.5", 1433, "db", "u")
+    assert (py.drivername, py.host, py.port, py.database, py.username) == (
+        "mssql+pymssql",
+        "10.0.0.5",
+        1433,
+        "db",
+        "u",
+    )
 
 
 def test_a_sqlalchemy_url_passes_through_and_typos_are_refused() -> None:

@@ -43,7 +43,9 @@ def test_every_tsql_batch_parses() -> None:
                     assert OPAQUE.match(statement), statement
                 else:
                     parsed += 1
-    assert parsed >= 10  # 3 guards, ALTER, CREATE TABLE, CREATE INDEX, the trigger's IF + 2 INSERTs, DROP TABLE...
+    assert (
+        parsed >= 10
+    )  # 3 guards, ALTER, CREATE TABLE, CREATE INDEX, the trigger's IF + 2 INSERTs, DROP TABLE...
 
 
 def test_the_postgresql_installer_runs_through_a_parser_too() -> None:
@@ -66,7 +68,14 @@ def test_the_trigger_body_is_real_tsql_not_an_opaque_command() -> None:
 
 def test_the_seeds_columns_are_all_there_and_completed() -> None:
     install, _ = install_sql("mssql")
-    for column in ("sync_status", "sync_time", "cloud_contract_id", "last_sync_hash", "data_snapshot", "error_message"):
+    for column in (
+        "sync_status",
+        "sync_time",
+        "cloud_contract_id",
+        "last_sync_hash",
+        "data_snapshot",
+        "error_message",
+    ):
         assert column in install
     assert "attempts INT NOT NULL DEFAULT 0" in install
     assert "AFTER INSERT, UPDATE, DELETE" in install

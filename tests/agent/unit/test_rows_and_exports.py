@@ -15,7 +15,13 @@ ROW = {"合同编号": "HT1", "产品ID": "P1", "甲方": "客户A", "基辊加�
 
 
 def test_upload_form_drops_bookkeeping_and_empty_values_and_stringifies_dates() -> None:
-    row = {**ROW, "sync_status": "synced", "last_sync_hash": "x", "交货日期": dt.date(2024, 3, 18), "金额": Decimal("1.50")}
+    row = {
+        **ROW,
+        "sync_status": "synced",
+        "last_sync_hash": "x",
+        "交货日期": dt.date(2024, 3, 18),
+        "金额": Decimal("1.50"),
+    }
     assert upload_row(row) == {
         "合同编号": "HT1",
         "产品ID": "P1",
@@ -43,7 +49,9 @@ def test_digest_is_the_contracts_canonical_form() -> None:
 def test_sqlcmd_text_csv_and_json_exports(tmp_path: Path) -> None:
     sqlcmd = tmp_path / "contracts_export.json"  # the seed's command writes sqlcmd's text table to *.json
     table = [["合同编号", "产品ID", "甲方"], ["-" * 8] * 3, ["HT1", "P1", "客户A"], ["HT1", "P2", "NULL"]]
-    text = "\n".join(" ".join(cell.ljust(8) for cell in r).rstrip() for r in table)  # sqlcmd pads by character
+    text = "\n".join(
+        " ".join(cell.ljust(8) for cell in r).rstrip() for r in table
+    )  # sqlcmd pads by character
     sqlcmd.write_text(text + "\n\n(2 rows affected)\n", encoding="utf-8")
     assert read_export(sqlcmd) == [
         {"合同编号": "HT1", "产品ID": "P1", "甲方": "客户A"},

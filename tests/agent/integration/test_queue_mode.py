@@ -140,7 +140,8 @@ def _compiles_for_sql_server(statements: list[ClauseElement]) -> set[str]:
         if not isinstance(s, TextClause) and {t.name for t in find_tables(s)} & {"hetong", "sync_queue"}
     ]
     assert ours
-    texts = {str(s.compile(dialect=mssql.dialect()  # type: ignore[no-untyped-call])) for s in ours}
+    dialect = mssql.dialect()  # type: ignore[no-untyped-call]
+    texts = {str(s.compile(dialect=dialect)) for s in ours}
     for text in texts:
         assert "LIMIT" not in text  # T-SQL has TOP / OFFSET…FETCH, never LIMIT
         assert '"' not in text  # mssql quotes with [brackets]

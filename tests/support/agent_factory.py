@@ -6,9 +6,13 @@ Created through SQLAlchemy so the same helper builds it in PostgreSQL and SQLite
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,7 @@ from sqlalchemy import (
     update,
 )
 
-from tests.support.stack import admin_dsn
+from tests.support.stack import PYTHON, ROOT, TEST_PORTS, admin_dsn
 
 PROCESSES = ("基辊加工", "镀铜", "雕刻", "镀铬", "抛光", "检验", "喷砂", "热喷涂", "陶瓷磨削")
 TEXT = ("甲方", "乙方", "产品名称", "产品类型", "合同状态", "规格", "单位", "合同金额", "交货日期", "备注")
@@ -127,3 +131,66 @@ def write_config(path: Path, base_url: str, client_id: str, secret: str, db_url:
 
 def factory_engine(url: str) -> Engine:
     return create_engine(url)
+
+
+# -- the real edge and the agent as a process ---------------------------------------------------------------
+EDGE_INSTANCE = "nginx-agent-test"
+EDGE_PORT = TEST_PORTS["ingest"] + 79  # tests' own edge, beside the tests' service ports
+
+
+def _edge_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "ROLLSYNC_NGINX_INSTANCE": EDGE_INSTANCE,
+        "ROLLSYNC_EDGE_PORT": str(EDGE_PORT),
+        "ROLLSYNC_INGEST_PORT": str(TEST_PORTS["ingest"]),
+        "ROLLSYNC_TRANSFORM_PORT": str(TEST_PORTS["transform"]),
+        "ROLLSYNC_RULES_PORT": str(TEST_PORTS["rules"]),
+        "ROLLSYNC_ERP_CONNECTOR_PORT": str(TEST_PORTS["erp-connector"]),
+    }
+
+
+def edge(action: str) -> None:
+    """scripts/nginx.sh start|stop for the tests' own nginx instance, routed to the tests' services."""
+    subprocess.run(
+        [str(ROOT / "scripts" / "nginx.sh"), action], env=_edge_env(), check=True, capture_output=True
+    )
+
+
+def edge_requests(method_path: str) -> int:
+    """How many requests the test edge logged for `"POST /sync/contracts/batch"`-style prefixes."""
+    log = ROOT / ".local" / "logs" / f"{EDGE_INSTANCE}-access.log"
+    if not log.exists():
+        return 0
+    return sum(1 for line in log.read_text(errors="replace").splitlines() if f'"{method_path}' in line)
+
+
+@dataclass
+class AgentProcess:
+    """`rollsync-agent run --config …` as the service manager runs it."""
+
+    config: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> AgentProcess:
+        log = (self.config.parent / "agent-stdout.log").open("ab")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "rollsync_agent.cli", "--config", str(self.config), "run"],
+            stdout=log,
+            stderr=log,
+            cwd=self.config.parent,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()

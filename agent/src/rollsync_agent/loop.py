@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from rollsync_agent import capture, feed, queue, reconcile
-from rollsync_agent.cloud import AuthFailedError, CloudClient, CloudError
+from rollsync_agent.cloud import AuthFailedError, CloudClient, CloudError, CloudRefusedError
 from rollsync_agent.config import AgentConfig
 from rollsync_agent.factory_db import LineTable, SchemaProblemError, load_table, open_engine
 from rollsync_agent.state import StateStore, load_snapshot, now_iso
@@ -48,6 +48,8 @@ class Agent:
             self._round()
         except AuthFailedError as exc:
             return self._failed(str(exc), auth=True, state="disconnected")
+        except CloudRefusedError as exc:
+            return self._failed(f"the cloud refused a request: {exc}")
         except CloudError as exc:
             return self._failed(str(exc), state="disconnected")
         except (SchemaProblemError, SQLAlchemyError) as exc:
@@ -76,7 +78,17 @@ class Agent:
         self.state.put(last_upload_at=now_iso(), last_upload_count=out.sent)
         feed.poll(self.engine, lines, self.state, self.client, self.config.database.process_columns)
         if self._reconcile_due():
+            self._reconcile(lines)
+        if out.refused:
+            raise CloudRefusedError("; ".join(out.refused))
+
+    def _reconcile(self, lines: LineTable) -> None:
+        """A cloud without the endpoint (or refusing the digest) must not stop the sync itself."""
+        try:
             reconcile.reconcile(self.engine, lines, self.state, self.client)
+        except CloudRefusedError as exc:
+            self.state.error(f"reconciliation: {exc}")
+            self.state.put(last_reconcile_at=now_iso())
 
     def _reconcile_due(self) -> bool:
         last = self.state.meta_json("last_reconcile_at")

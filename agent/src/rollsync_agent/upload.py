@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollsync_agent.cloud import CloudClient, idempotency_key
+from rollsync_agent.cloud import CloudClient, CloudRefusedError, idempotency_key
 from rollsync_agent.rows import CONTRACT_NO, PRODUCT_ID, Key, Row, upload_row
 from rollsync_agent.state import StateStore
 
@@ -26,6 +26,7 @@ class Outcome:
     accepted: list[Key] = field(default_factory=list)
     deleted: list[Key] = field(default_factory=list)
     rejected: list[tuple[Key, str, str]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # whole batches the cloud refused (HTTP 4xx)
 
     @property
     def sent(self) -> int:
@@ -35,6 +36,7 @@ class Outcome:
         self.accepted += other.accepted
         self.deleted += other.deleted
         self.rejected += other.rejected
+        self.refused += other.refused
 
 
 def _body(changes: list[Change]) -> bytes:
@@ -83,7 +85,11 @@ def send_batch(client: CloudClient, state: StateStore, changes: list[Change]) ->
 
 
 def send_all(client: CloudClient, state: StateStore, changes: list[Change], batch_size: int) -> Outcome:
+    """Batch after batch; a batch the cloud refuses as a whole is reported and the others still go."""
     total = Outcome()
     for start in range(0, len(changes), batch_size):
-        total.add(send_batch(client, state, changes[start : start + batch_size]))
+        try:
+            total.add(send_batch(client, state, changes[start : start + batch_size]))
+        except CloudRefusedError as exc:
+            total.refused.append(str(exc))
     return total

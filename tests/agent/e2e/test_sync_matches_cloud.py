@@ -1,0 +1,101 @@
+"""Issue 9's proofs on the real stack: import, local changes, deletes, wrong secret. The factory database is
+a real PostgreSQL database; the cloud is the tests' service processes behind the tests' nginx edge."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+from rollsync_agent.config import load_config
+from rollsync_agent.history import import_history
+from rollsync_agent.loop import Agent
+from rollsync_agent.state import snapshot_fields
+from tests.agent.e2e.conftest import Site
+from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token
+from tests.support.agent_factory import (
+    AgentProcess,
+    create_hetong,
+    delete_line,
+    edge_requests,
+    insert_rows,
+    read_all,
+    set_columns,
+    write_config,
+)
+from tests.support.api import eventually
+from tests.support.generate import contract_rows
+
+pytestmark = pytest.mark.e2e
+
+
+async def _matches(http: httpx.AsyncClient, site: Site, base: str, contracts: list[str]) -> list[str]:
+    engine = create_engine(site.db_url)
+    local = read_all(engine, create_hetong.__globals__["hetong_table"]())
+    engine.dispose()
+    auth = await token(http, base, site.client_id, site.secret)
+    return differences(local, await cloud_lines(http, base, auth, contracts))
+
+
+async def test_import_5000_then_local_edits_leave_the_cloud_equal(
+    site: Site, edge_url: str, http: httpx.AsyncClient
+) -> None:
+    engine = create_engine(site.db_url)
+    rows = contract_rows(5000, seed=11, prefix=site.prefix)
+    table = create_hetong(engine, rows)
+    config = load_config(site.config)
+
+    result = await asyncio.to_thread(import_history, config, None, False)
+    assert (result.total, result.accepted, result.rejected) == (5000, 5000, 0)
+    again = await asyncio.to_thread(import_history, config, None, False)
+    assert (again.skipped, again.sent) == (5000, 0)  # resumable: what the cloud has is not sent again
+
+    rng = random.Random(5)
+    keys = sorted(read_all(engine, table))
+    for key in rng.sample(keys, 30):
+        set_columns(engine, table, key, 甲方="改名客户有限公司", 基辊加工="返工")
+    deleted = rng.sample(keys, 10)
+    for key in deleted:
+        delete_line(engine, table, key)
+    insert_rows(engine, table, contract_rows(20, seed=12, prefix=site.prefix + "N"))
+    agent = Agent(config)
+    try:
+        assert await asyncio.to_thread(agent.cycle), snapshot_fields(config.state_path)
+    finally:
+        agent.close()
+    contracts = contracts_of(keys) + contracts_of(read_all(engine, table))
+
+    async def equal() -> bool:
+        return not await _matches(http, site, edge_url, sorted(set(contracts)))
+
+    await eventually(equal, timeout_s=120, every_s=2)
+
+
+async def test_a_wrong_secret_is_shown_and_tried_once_per_interval(
+    site: Site, edge_url: str, tmp_path: Path
+) -> None:
+    create_hetong(create_engine(site.db_url), contract_rows(3, seed=1, prefix=site.prefix))
+    bad = write_config(
+        tmp_path / "bad" / "SyncConfig.json", edge_url, site.client_id, "wrong-secret", site.db_url
+    )
+    before = edge_requests("POST /auth/system-login")
+    agent = AgentProcess(bad).start()
+    try:
+        state = bad.parent / "agent.state"
+
+        async def refused() -> bool:
+            return state.exists() and bool(snapshot_fields(state)["auth_failed"])
+
+        await eventually(refused, timeout_s=30)
+        await asyncio.sleep(6)  # five 1.2-second intervals: the number of logins is what is measured
+    finally:
+        agent.stop()
+    snap = snapshot_fields(state)
+    assert snap["state"] == "disconnected"
+    assert "clientSecret" in snap["message"]
+    logins = edge_requests("POST /auth/system-login") - before
+    assert 4 <= logins <= 8, logins  # one per 1.2 s round over ~7 s, not a storm

@@ -125,6 +125,7 @@ def write_config(path: Path, base_url: str, client_id: str, secret: str, db_url:
         "statusPage": {"enabled": False},
         "stateFile": str(path.parent / "agent.state"),
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return path
 

@@ -29,7 +29,7 @@ async def test_a_trigger_filled_queue_drains_and_refused_lines_stay_visible(
     engine = create_engine(site.db_url)
     table = create_hetong(engine)
     with psycopg.connect(site.db_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(install_sql("postgresql")[0])  # type: ignore[arg-type]
+        conn.execute(install_sql("postgresql")[0])
     rows = contract_rows(30, seed=51, prefix=site.prefix)
     bad = {**rows[0], "产品ID": "P/1"}  # '/' is refused by the cloud (invalid_key)
     insert_rows(engine, table, [*rows, bad])

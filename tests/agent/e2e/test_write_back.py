@@ -63,7 +63,7 @@ async def test_a_workers_report_is_written_back_within_a_round_and_not_echoed(
 
         async def written() -> bool:
             await asyncio.to_thread(agent.cycle)
-            return read_all(engine, hetong_table())[key]["基辊加工"] == STATUS
+            return bool(read_all(engine, hetong_table())[key]["基辊加工"] == STATUS)
 
         await eventually(written, timeout_s=30, every_s=0.5)
         for _ in range(3):

@@ -17,18 +17,26 @@ def _say(text: str, err: bool = False) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """`--config` is accepted before or after the command (`rollsync-agent run --config SyncConfig.json`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="default: ./SyncConfig.json")
     p = argparse.ArgumentParser(prog="rollsync-agent", description="factory hetong table <-> rollsync cloud")
     p.add_argument("--config", type=Path, default=Path("SyncConfig.json"))
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="the long-running sync loop (service)")
-    sub.add_parser("check", help="validate the config, try the database and the cloud")
-    sub.add_parser("once", help="one sync round, then exit")
-    sub.add_parser("status", help="what the status page shows")
-    sub.add_parser("sync-now", help="ask the running agent for a round now")
-    sub.add_parser("reconcile", help="send the local digest to the cloud now")
-    imp = sub.add_parser("import-history", help="upload the whole table or an export file, resumable")
+    for name, text in (
+        ("run", "the long-running sync loop (service)"),
+        ("check", "validate the config, try the database and the cloud"),
+        ("once", "one sync round, then exit"),
+        ("status", "what the status page shows"),
+        ("sync-now", "ask the running agent for a round now"),
+        ("reconcile", "send the local digest to the cloud now"),
+    ):
+        sub.add_parser(name, help=text, parents=[common])
+    imp = sub.add_parser(
+        "import-history", help="upload the table or an export file, resumable", parents=[common]
+    )
     imp.add_argument("source", nargs="?", type=Path, help="sqlcmd / CSV / JSON export (default: the table)")
-    sql = sub.add_parser("install-sql", help="print the queue-mode installer and its uninstall script")
+    sql = sub.add_parser("install-sql", help="print the queue-mode installer and its undo", parents=[common])
     sql.add_argument("--dialect", choices=["mssql", "postgresql"], default="mssql")
     return p
 

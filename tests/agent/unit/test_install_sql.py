@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import sqlglot
@@ -86,8 +87,21 @@ def test_names_cannot_inject() -> None:
         install_sql("mssql", table="hetong; DROP TABLE x")
 
 
-def test_the_cli_prints_both_scripts(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None:
+def test_the_cli_prints_both_scripts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", "/nonexistent/SyncConfig.json", "install-sql", "--dialect", "postgresql"]) == 0
     out = capsys.readouterr().out
     assert "CREATE TRIGGER" in out
     assert "-- ===== uninstall =====" in out
+
+
+def test_config_may_follow_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "SyncConfig.json"
+    cfg.write_text(
+        '{"cloudApi": {"baseUrl": "http://x", "clientId": "c", "clientSecret": "s"},'
+        ' "database": {"connectionString": "sqlite://", "syncTableName": "contract_lines", "queueTableName": "q2"}}',
+        encoding="utf-8",
+    )
+    assert main(["install-sql", "--dialect", "mssql", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "CREATE OR ALTER TRIGGER dbo.tr_contract_lines_sync ON dbo.[contract_lines]" in out
+    assert "INSERT INTO dbo.[q2]" in out

@@ -107,3 +107,9 @@ def test_a_sqlalchemy_url_passes_through_and_typos_are_refused() -> None:
         to_url("Servr=.;Database=x")
     with pytest.raises(ConnectionStringError, match="Database"):
         to_url("Server=.")
+
+
+def test_the_shipped_example_config_loads() -> None:
+    example = Path(__file__).resolve().parents[3] / "agent" / "deploy" / "SyncConfig.example.json"
+    config = load_config(example, env={SECRET_ENV: "from-env"})
+    assert config.database.connection_string == SEED_CONFIG["database"]["connectionString"]  # type: ignore[index]

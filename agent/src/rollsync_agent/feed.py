@@ -51,7 +51,7 @@ def write_back(engine: Engine, lines: LineTable, state: StateStore, update: Upda
             return False
         current = dict(row)
         changes = {c: s for c, s in update.status.items() if current.get(c) != s}
-        before = state.known().get(update.key)
+        before = state.known_one(update.key)
         in_sync = before is not None and before.hash == row_hash(current)
         after = row_hash({**current, **changes}) if changes and in_sync else None
         state.set_writeback(update.key, after, update.status)

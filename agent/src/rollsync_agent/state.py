@@ -87,6 +87,14 @@ class StateStore:
         )
         return {(c, p): Known(h, w, r) for c, p, h, w, r in rows}
 
+    def known_one(self, key: Key) -> Known | None:
+        rows = self._all(
+            "SELECT l.hash, l.writeback_hash, r.hash FROM lines l LEFT JOIN rejected r USING (contract_no, product_id)"
+            " WHERE l.contract_no = ? AND l.product_id = ?",
+            key,
+        )
+        return Known(*rows[0]) if rows else None
+
     def rejected_hashes(self) -> dict[Key, str]:
         return {(c, p): h for c, p, h in self._all("SELECT contract_no, product_id, hash FROM rejected")}
 

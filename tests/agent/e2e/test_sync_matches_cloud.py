@@ -14,6 +14,8 @@ from sqlalchemy import create_engine
 from rollsync_agent.config import load_config
 from rollsync_agent.history import import_history
 from rollsync_agent.loop import Agent
+from rollsync_agent.reconcile import reconcile
+from rollsync_agent.rows import row_hash
 from rollsync_agent.state import snapshot_fields
 from tests.agent.e2e.conftest import Site
 from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token
@@ -22,6 +24,7 @@ from tests.support.agent_factory import (
     create_hetong,
     delete_line,
     edge_requests,
+    hetong_table,
     insert_rows,
     read_all,
     set_columns,
@@ -35,7 +38,7 @@ pytestmark = pytest.mark.e2e
 
 async def _matches(http: httpx.AsyncClient, site: Site, base: str, contracts: list[str]) -> list[str]:
     engine = create_engine(site.db_url)
-    local = read_all(engine, create_hetong.__globals__["hetong_table"]())
+    local = read_all(engine, hetong_table())
     engine.dispose()
     auth = await token(http, base, site.client_id, site.secret)
     return differences(local, await cloud_lines(http, base, auth, contracts))
@@ -99,3 +102,32 @@ async def test_a_wrong_secret_is_shown_and_tried_once_per_interval(
     assert "clientSecret" in snap["message"]
     logins = edge_requests("POST /auth/system-login") - before
     assert 4 <= logins <= 8, logins  # one per 1.2 s round over ~7 s, not a storm
+
+
+async def test_reconciliation_finds_the_tables_equal_then_names_a_drift(site: Site, edge_url: str) -> None:
+    """TEAM.md point 5: the agent's digest and the cloud's agree after a sync; a line edited behind the agent's
+    back (state says the cloud has it, it does not) is reported as different."""
+    engine = create_engine(site.db_url)
+    table = create_hetong(engine, contract_rows(40, seed=61, prefix=site.prefix))
+    config = load_config(site.config)
+    agent = Agent(config)
+    try:
+        assert await asyncio.to_thread(agent.cycle), snapshot_fields(config.state_path)
+        lines = agent._lines
+        assert lines is not None
+        mine = sorted({k[0] for k in read_all(engine, table)})
+
+        async def settled() -> dict[str, list[str]]:
+            answer = await asyncio.to_thread(reconcile, agent.engine, lines, agent.state, agent.client)
+            bad = set(answer["missing_in_cloud"]) | set(answer["different"])
+            return answer if not bad & set(mine) else {}
+
+        await eventually(settled, timeout_s=60, every_s=1)
+        key = sorted(read_all(engine, table))[0]
+        set_columns(engine, table, key, 备注="直接改库")
+        agent.state.mark_accepted([(key, row_hash(read_all(engine, table)[key]))])  # the agent is fooled
+        answer = await asyncio.to_thread(reconcile, agent.engine, lines, agent.state, agent.client)
+        assert key[0] in answer["different"]
+        assert not set(answer["missing_in_cloud"]) & set(mine)
+    finally:
+        agent.close()

@@ -67,3 +67,15 @@ def contracts_of(keys: Any) -> list[str]:
     for no, _ in keys:
         by[no] += 1
     return sorted(by)
+
+
+async def wait_until_equal(probe: Any, timeout_s: float, every_s: float = 2) -> None:
+    """Poll `probe()` (a list of differences) until it is empty; fail showing the last differences."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    diffs: list[str] = []
+    while asyncio.get_running_loop().time() < deadline:
+        diffs = await probe()
+        if not diffs:
+            return
+        await asyncio.sleep(every_s)
+    raise AssertionError(f"{len(diffs)} differences after {timeout_s}s, e.g. {diffs[:10]}")

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.agent.e2e.conftest import Site
-from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token
+from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token, wait_until_equal
 from tests.support.agent_factory import AgentProcess, create_hetong, edge, hetong_table, insert_rows, read_all
-from tests.support.api import eventually
 from tests.support.generate import contract_rows
 from tests.support.stack import ServiceProcess
 
@@ -52,11 +51,7 @@ async def test_sigkill_mid_upload_ten_times_applies_each_line_once(
         kills_with_progress += sum((await _versions(admin, site.prefix)).values()) > before
     agent.start()
     try:
-
-        async def equal() -> bool:
-            return not await _cloud_equals_local(http, site, edge_url)
-
-        await eventually(equal, timeout_s=180, every_s=2)
+        await wait_until_equal(lambda: _cloud_equals_local(http, site, edge_url), timeout_s=180)
     finally:
         agent.stop()
     assert await _versions(admin, site.prefix) == {1: 1500}  # every line applied exactly once
@@ -70,11 +65,7 @@ async def test_the_cloud_down_for_60_s_then_back_is_caught_up_unaided(
     table = create_hetong(engine, contract_rows(40, seed=31, prefix=site.prefix))
     agent = AgentProcess(site.config).start()
     try:
-
-        async def equal() -> bool:
-            return not await _cloud_equals_local(http, site, edge_url)
-
-        await eventually(equal, timeout_s=60, every_s=1)
+        await wait_until_equal(lambda: _cloud_equals_local(http, site, edge_url), timeout_s=60, every_s=1)
         services["ingest"].stop()  # the edge answers 503 for 30 s
         insert_rows(engine, table, contract_rows(10, seed=32, prefix=site.prefix + "X"))
         await asyncio.sleep(30)
@@ -83,7 +74,7 @@ async def test_the_cloud_down_for_60_s_then_back_is_caught_up_unaided(
         insert_rows(engine, table, contract_rows(10, seed=33, prefix=site.prefix + "Y"))
         await asyncio.sleep(30)
         edge("start")
-        await eventually(equal, timeout_s=120, every_s=2)
+        await wait_until_equal(lambda: _cloud_equals_local(http, site, edge_url), timeout_s=120)
     finally:
         agent.stop()
         edge("start")

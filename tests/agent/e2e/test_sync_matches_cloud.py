@@ -18,7 +18,7 @@ from rollsync_agent.reconcile import reconcile
 from rollsync_agent.rows import row_hash
 from rollsync_agent.state import snapshot_fields
 from tests.agent.e2e.conftest import Site
-from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token
+from tests.support.agent_cloud import cloud_lines, contracts_of, differences, token, wait_until_equal
 from tests.support.agent_factory import (
     AgentProcess,
     create_hetong,
@@ -72,10 +72,10 @@ async def test_import_5000_then_local_edits_leave_the_cloud_equal(
         agent.close()
     contracts = contracts_of(keys) + contracts_of(read_all(engine, table))
 
-    async def equal() -> bool:
-        return not await _matches(http, site, edge_url, sorted(set(contracts)))
+    async def diffs() -> list[str]:
+        return await _matches(http, site, edge_url, sorted(set(contracts)))
 
-    await eventually(equal, timeout_s=120, every_s=2)
+    await wait_until_equal(diffs, timeout_s=120)
 
 
 async def test_a_wrong_secret_is_shown_and_tried_once_per_interval(

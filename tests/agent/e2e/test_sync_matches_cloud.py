@@ -97,6 +97,8 @@ async def test_a_wrong_secret_is_shown_and_tried_once_per_interval(
         await asyncio.sleep(6)  # five 1.2-second intervals: the number of logins is what is measured
     finally:
         agent.stop()
+    assert agent.proc is not None
+    assert agent.proc.returncode == 0  # SIGTERM (systemd's stop) ends the loop cleanly
     snap = snapshot_fields(state)
     assert snap["state"] == "disconnected"
     assert "clientSecret" in snap["message"]

@@ -111,6 +111,8 @@ class StateStore:
     def mark_rejected(self, items: list[tuple[Key, str, str, str]]) -> None:
         with self.tx() as c:
             for (cno, pid), h, reason, message in items:
+                # a line the cloud never accepted still needs its `lines` row, or scan would not see the refusal
+                c.execute("INSERT OR IGNORE INTO lines (contract_no, product_id) VALUES (?, ?)", (cno, pid))
                 c.execute(
                     "INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?, ?)",
                     (cno, pid, h, reason, message, now_iso()),

@@ -84,3 +84,14 @@ def test_write_back_skips_unknown_lines_and_unmapped_processes(factory_url: str,
     engine, lines, state, _ = _setup(factory_url, tmp_path, n=2)
     assert write_back(engine, lines, state, Update(("NOPE", "P"), False, {"基辊加工": "已完成"})) is False
     assert write_back(engine, lines, state, Update(("NOPE", "P"), True, {})) is False
+
+
+def test_a_refused_line_waits_for_an_edit_before_it_is_sent_again(factory_url: str, tmp_path: Path) -> None:
+    engine, lines, state, rows = _setup(factory_url, tmp_path, n=3)
+    first = scan(engine, lines, state)
+    refused, *good = first
+    state.mark_accepted([(c.key, c.hash) for c in good])
+    state.mark_rejected([(refused.key, refused.hash, "invalid_value", "列 甲方 不合法")])
+    assert scan(engine, lines, state) == []  # not hammered every round
+    set_columns(engine, lines.table, refused.key, 甲方="改好了")
+    assert [c.key for c in scan(engine, lines, state)] == [refused.key]

@@ -28,22 +28,25 @@ PAGE = 200
 class Update:
     key: Key
     deleted: bool
-    status: dict[str, str]  # hetong column -> effective status
+    status: dict[str, str]  # hetong column -> effective status (processes that have a column)
+    processes: dict[str, str]  # cloud process name -> effective status, all of them (for the digest)
 
 
 def parse_item(item: Mapping[str, Any], lines: LineTable, mapping: Mapping[str, str]) -> Update:
-    status: dict[str, str] = {}
-    for process, info in (item.get("processes") or {}).items():
-        column = mapping.get(process, process)
-        if column in lines.columns and isinstance(info, Mapping) and info.get("status"):
-            status[column] = str(info["status"])
+    processes = {
+        str(name): str(info["status"])
+        for name, info in (item.get("processes") or {}).items()
+        if isinstance(info, Mapping) and info.get("status")
+    }
+    columns = {mapping.get(p, p): s for p, s in processes.items()}
+    status = {c: s for c, s in columns.items() if c in lines.columns}
     key = (str(item.get(CONTRACT_NO, "")), str(item.get(PRODUCT_ID, "")))
-    return Update(key, bool(item.get("deleted")), status)
+    return Update(key, bool(item.get("deleted")), status, processes)
 
 
 def write_back(engine: Engine, lines: LineTable, state: StateStore, update: Update) -> bool:
     """Apply one line's statuses in one transaction; True when the local row changed."""
-    if update.deleted or not update.status:
+    if update.deleted or not update.processes:
         return False
     with engine.begin() as conn:
         row = conn.execute(lines.lock_line(update.key)).mappings().first()
@@ -54,7 +57,7 @@ def write_back(engine: Engine, lines: LineTable, state: StateStore, update: Upda
         before = state.known_one(update.key)
         in_sync = before is not None and before.hash == row_hash(current)
         after = row_hash({**current, **changes}) if changes and in_sync else None
-        state.set_writeback(update.key, after, update.status)
+        state.set_writeback(update.key, after, update.processes)
         if changes:
             mark_agent_session(conn)
             conn.execute(lines.set_values(update.key, changes))

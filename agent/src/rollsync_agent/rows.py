@@ -56,7 +56,8 @@ def row_hash(row: Mapping[str, Any]) -> str:
 
 
 def digest_line(row: Mapping[str, Any], cloud_status: Mapping[str, str]) -> str:
-    """TEAM.md contract point 5: process columns replaced by the cloud's effective status, then sha256."""
+    """TEAM.md contract point 5: process columns replaced by the cloud's effective status (keyed by the cloud's
+    process name, as the cloud digests it), then sha256."""
     d = upload_row(row)
     d.update({column: status for column, status in cloud_status.items() if status not in (None, "")})
     return hashlib.sha256(canonical(d).encode()).hexdigest()

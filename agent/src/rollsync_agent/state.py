@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS lines (
     contract_no TEXT NOT NULL, product_id TEXT NOT NULL,
     hash TEXT,            -- content the cloud accepted (NULL: never accepted)
     writeback_hash TEXT,  -- content after our own write-back: not a local change
-    cloud_status TEXT NOT NULL DEFAULT '{}',  -- column -> effective status from the feed
+    cloud_status TEXT NOT NULL DEFAULT '{}',  -- cloud process name -> effective status (the feed)
     PRIMARY KEY (contract_no, product_id));
 CREATE TABLE IF NOT EXISTS rejected (
     contract_no TEXT NOT NULL, product_id TEXT NOT NULL, hash TEXT NOT NULL,

@@ -58,7 +58,9 @@ def test_a_write_back_is_not_a_local_change(factory_url: str, tmp_path: Path) ->
     engine, lines, state, rows = _setup(factory_url, tmp_path)
     _accept_all(state, engine, lines)
     key = (str(rows[0]["合同编号"]), str(rows[0]["产品ID"]))
-    update = Update(key, False, {"基辊加工": "返工", "检验": "已完成"})
+    update = Update(
+        key, False, {"基辊加工": "返工", "检验": "已完成"}, {"基辊加工": "返工", "检验": "已完成"}
+    )
 
     assert write_back(engine, lines, state, update) is True
     assert read_all(engine, lines.table)[key]["基辊加工"] == "返工"
@@ -73,7 +75,7 @@ def test_a_clerks_pending_edit_survives_a_write_back(factory_url: str, tmp_path:
     _accept_all(state, engine, lines)
     key = (str(rows[0]["合同编号"]), str(rows[0]["产品ID"]))
     set_columns(engine, lines.table, key, 备注="客户改期")  # not uploaded yet
-    write_back(engine, lines, state, Update(key, False, {"基辊加工": "返工"}))
+    write_back(engine, lines, state, Update(key, False, {"基辊加工": "返工"}, {"基辊加工": "返工"}))
     changes = scan(engine, lines, state)
     assert [c.key for c in changes] == [key]
     assert changes[0].row is not None
@@ -82,8 +84,13 @@ def test_a_clerks_pending_edit_survives_a_write_back(factory_url: str, tmp_path:
 
 def test_write_back_skips_unknown_lines_and_unmapped_processes(factory_url: str, tmp_path: Path) -> None:
     engine, lines, state, _ = _setup(factory_url, tmp_path, n=2)
-    assert write_back(engine, lines, state, Update(("NOPE", "P"), False, {"基辊加工": "已完成"})) is False
-    assert write_back(engine, lines, state, Update(("NOPE", "P"), True, {})) is False
+    assert (
+        write_back(
+            engine, lines, state, Update(("NOPE", "P"), False, {"基辊加工": "已完成"}, {"基辊加工": "已完成"})
+        )
+        is False
+    )
+    assert write_back(engine, lines, state, Update(("NOPE", "P"), True, {}, {})) is False
 
 
 def test_a_refused_line_waits_for_an_edit_before_it_is_sent_again(factory_url: str, tmp_path: Path) -> None:

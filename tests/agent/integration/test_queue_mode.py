@@ -92,7 +92,12 @@ def test_the_trigger_records_inserts_updates_and_deletes_but_not_the_agents_writ
     delete_line(engine, lines.table, ("HT0000001", "P0000001003"))
     assert [e["action"] for e in _queue(engine)][6:] == ["update", "delete"]
     statements = _record(engine)
-    write_back(engine, lines, state, Update(("HT0000001", "P0000001001"), False, {"基辊加工": "返工"}))
+    write_back(
+        engine,
+        lines,
+        state,
+        Update(("HT0000001", "P0000001001"), False, {"基辊加工": "返工"}, {"基辊加工": "返工"}),
+    )
     texts = _compiles_for_sql_server(statements)
     assert any("FROM hetong WITH (UPDLOCK, ROWLOCK)" in t for t in texts), texts
     assert any(t.startswith("UPDATE hetong SET [基辊加工]") for t in texts), texts

@@ -96,4 +96,9 @@ def test_feed_items_map_processes_to_columns(tmp_path: Path) -> None:
     }
     update = parse_item(item, lines, {"陶瓷研磨": "陶瓷磨削"})
     assert update.key == ("HT2023001", "P20230917001")
-    assert update.status == {"热喷涂": "已完成", "陶瓷磨削": "返工"}
+    assert update.status == {"热喷涂": "已完成", "陶瓷磨削": "返工"}  # what is written back
+    assert update.processes == {
+        "热喷涂": "已完成",
+        "外圆磨": "进行中",
+        "陶瓷研磨": "返工",
+    }  # what the digest uses

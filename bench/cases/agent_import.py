@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +286,11 @@ def _report(
 def main() -> None:
     if sys.argv[1:2] == ["child"]:
         kind, args = sys.argv[2], sys.argv[3:]
-        handlers = {"import": _child_import, "direct": _child_direct, "scan": _child_scan}
+        handlers: dict[str, Callable[..., dict[str, Any]]] = {
+            "import": _child_import,
+            "direct": _child_direct,
+            "scan": _child_scan,
+        }
         sys.stdout.write(json.dumps(handlers[kind](*args)) + "\n")
         return
     report = Report()

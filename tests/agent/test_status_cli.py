@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from rollsync_agent.state import StateStore
 from rollsync_agent.status_cli import main_status, main_sync_now
 from rollsync_agent.status_model import StatusSnapshot
 from rollsync_agent.status_page import StatusServer, serve
-
 from tests.agent.status_fakes import HOSTILE_REASON, Controlled, busy_snapshot
 
 
@@ -129,3 +130,33 @@ def test_sync_now_without_an_agent(
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     assert "同步程序未运行" in out and "cannot sync now; start the agent first" in out
+
+
+def test_not_running_reads_the_agents_real_state_file(
+    dead_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = StateStore(tmp_path / "state.json")
+    try:
+        store.put(
+            state="failed", message="factory database: timeout", last_upload_count=12, auth_failed=False
+        )
+        store.put(last_upload_at="2026-12-04T08:30:00+00:00", pending_local_changes=5)
+        store.mark_rejected([(("HT-9", "P-9"), "h", "invalid_date", "交货日期不是日期")])
+        store.error("连接云端超时")
+    finally:
+        store.close()
+    assert main_status(config(dead_port, tmp_path)) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[2] == "  同步状态 Sync status: 同步失败 (sync failed) — factory database: timeout"
+    assert out[3].endswith(", 12 行 lines")
+    assert "  待上传的本地修改 Local changes waiting: 5" in out
+    assert any("合同编号 HT-9 / 产品ID P-9: invalid_date — 交货日期不是日期" in line for line in out)
+    assert any(line.endswith(" 连接云端超时") for line in out)
+
+
+def test_not_running_and_never_ran_creates_no_state_file(
+    dead_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main_status(config(dead_port, tmp_path)) == 2
+    assert "没有保存的状态" in capsys.readouterr().out
+    assert not (tmp_path / "state.json").exists()

@@ -11,9 +11,9 @@ from html import escape
 from html.parser import HTMLParser
 
 import pytest
+
 from rollsync_agent.status_model import StatusSnapshot
 from rollsync_agent.status_page import AUTH_HELP, StatusServer, serve
-
 from tests.agent.status_fakes import (
     HOSTILE_CONTRACT,
     HOSTILE_MESSAGE,

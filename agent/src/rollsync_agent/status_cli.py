@@ -6,14 +6,14 @@ main_sync_now   0 = round requested; 1 = the agent refused; 2 = not running
 
 from __future__ import annotations
 
-import importlib
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Protocol
 
+from rollsync_agent.state import load_snapshot
 from rollsync_agent.status_model import StatusSnapshot
 from rollsync_agent.status_page import AUTH_HELP, STATE_LABELS, local_time, page_url, transfer
 
@@ -61,12 +61,11 @@ def describe(snap: StatusSnapshot) -> list[str]:
 
 
 def _load_saved(state_path: Path) -> StatusSnapshot | None:
-    """The run loop's last saved snapshot (rollsync_agent.state, the agent core's store)."""
-    try:
-        state = importlib.import_module("rollsync_agent.state")
-    except ImportError:
+    """The run loop's last saved snapshot; None when the agent never ran (and no state file is created)."""
+    if not state_path.exists():
         return None
-    return cast("LoadLast", state.load_snapshot)(state_path)
+    snap: StatusSnapshot = load_snapshot(state_path)
+    return snap
 
 
 def _not_running(config: StatusConfig, error: Exception) -> str:

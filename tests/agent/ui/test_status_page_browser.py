@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from rollsync_agent.status_page import StatusServer, serve
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from rollsync_agent.status_page import StatusServer, serve
 from tests.agent.status_fakes import (
     HOSTILE_CONTRACT,
     HOSTILE_MESSAGE,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from rollsync_agent.state import StateStore, load_snapshot
 from rollsync_agent.status_model import StatusSnapshot
 from rollsync_agent.status_page import AUTH_HELP, StatusServer, serve
 from tests.agent.status_fakes import (
@@ -237,3 +240,33 @@ def test_stop_frees_the_port(ctl: Controlled) -> None:
 def test_port_in_use_is_a_clear_error(server: StatusServer, ctl: Controlled) -> None:
     with pytest.raises(OSError, match=f"status page cannot listen on 127.0.0.1:{server.port}"):
         serve(ctl.snapshot, ctl.request_sync, "127.0.0.1", server.port)
+
+
+def test_page_over_the_agents_state_file_while_the_loop_writes(tmp_path: Path, ctl: Controlled) -> None:
+    """As the run loop wires it: every request reads the state file while another thread writes it."""
+    path = tmp_path / "agent.state"
+    writer = StateStore(path)
+    srv = serve(lambda: load_snapshot(path), ctl.request_sync, "127.0.0.1", 0)
+    stop = threading.Event()
+
+    def loop() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            writer.put(state="syncing" if n % 2 else "ok", last_upload_count=n, pending_local_changes=n)
+            writer.error(f"round {n} <b>")
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda i: call(srv, "GET", "/status.json" if i % 2 else "/"), range(40)))
+    finally:
+        stop.set()
+        thread.join()
+        srv.stop()
+        writer.close()
+    assert [status for status, _, _ in answers] == [200] * 40
+    counts = [json.loads(body)["last_upload_count"] for _, _, body in answers[1::2]]
+    assert max(counts) > 0
+    assert all(b"<b>" not in body for _, _, body in answers[::2])

@@ -43,8 +43,12 @@ SCAN_TARGET_ROWS = 50_000
 
 
 def _usage() -> dict[str, float]:
+    """CPU seconds so far and peak RSS. Not ru_maxrss: Linux carries the parent's high-water mark across
+    fork + exec, so a child of this 170 MB parent would report 170 MB. VmHWM starts afresh at exec."""
     me = resource.getrusage(resource.RUSAGE_SELF)
-    return {"cpu_s": me.ru_utime + me.ru_stime, "peak_rss_mb": me.ru_maxrss / 1024}
+    status = Path("/proc/self/status").read_text()
+    hwm_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return {"cpu_s": me.ru_utime + me.ru_stime, "peak_rss_mb": hwm_kb / 1024}
 
 
 # ---------------------------------------------------------------- children (one run each, JSON on stdout)

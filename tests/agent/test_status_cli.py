@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rollsync_agent import cli
 from rollsync_agent.state import StateStore
 from rollsync_agent.status_cli import main_status, main_sync_now
 from rollsync_agent.status_model import StatusSnapshot
@@ -160,3 +162,20 @@ def test_not_running_and_never_ran_creates_no_state_file(
     assert main_status(config(dead_port, tmp_path)) == 2
     assert "没有保存的状态" in capsys.readouterr().out
     assert not (tmp_path / "state.json").exists()
+
+
+def test_the_rollsync_agent_commands_reach_the_page(
+    running: StatusServer, ctl: Controlled, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rollsync-agent status` / `sync-now` with a SyncConfig.json naming the page's port."""
+    path = tmp_path / "SyncConfig.json"
+    doc = {
+        "cloudApi": {"baseUrl": "http://127.0.0.1:1", "clientId": "c", "clientSecret": "s"},
+        "database": {"connectionString": f"sqlite:///{tmp_path / 'factory.db'}"},
+        "statusPage": {"port": running.port},
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert cli.main(["status", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("同步状态 Sync status: 同步成功 (synced)")
+    assert cli.main(["sync-now", "--config", str(path)]) == 0
+    assert ctl.sync_requests == 1

@@ -40,6 +40,7 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 	$(MAKE) --no-print-directory lint typecheck
 	@scripts/stack.sh infra
 	@scripts/ops_tools.sh
+	@scripts/browser_tools.sh
 	$(PYTEST) -p no:cacheprovider
 
 soak: bootstrap ## nightly-size fault scenarios (tests/faults at 100 000 events, >= 20 kills) with their figures; not in `make test`

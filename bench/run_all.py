@@ -16,7 +16,7 @@ import uuid
 import httpx
 import orjson
 
-from bench.cases import import_e2e, progress_latency
+from bench.cases import agent_import, import_e2e, progress_latency
 from bench.common import OUT, Ratio, Report, admin, environment
 from tests.support.generate import contract_rows
 from tests.support.stack import ServiceProcess
@@ -108,6 +108,9 @@ async def main() -> None:
         await import_e2e.materialise(payloads, report)
         await _latency(report, services, prefix, token)
         await _erp(report)
+        await agent_import.run(
+            report, services["ingest"], n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5"))
+        )
     finally:
         for proc in services.values():
             proc.stop()

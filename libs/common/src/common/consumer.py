@@ -45,9 +45,10 @@ class InboxConsumer:
         apply: ApplyBatch,
         retry: RetrySettings,
         metrics: Metrics,
+        before_inbox: ApplyBatch | None = None,
     ) -> None:
         self._pool, self._schema, self._name, self._apply = pool, schema, name, apply
-        self._retry, self._metrics = retry, metrics
+        self._retry, self._metrics, self._before_inbox = retry, metrics, before_inbox
 
     async def handle(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
@@ -110,6 +111,10 @@ class InboxConsumer:
         ids = [d.event_id for d in batch if d.event_id]
         replays = [d.event_id for d in batch if d.event_id and d.is_replay]
         async with self._pool.acquire() as conn, conn.transaction():
+            if self._before_inbox is not None:
+                # First in the transaction, before the inbox row gives it a transaction id: a service that
+                # orders its writers by locks can take them here, so xid order follows lock order.
+                await self._before_inbox(conn, batch)
             fresh = await inbox.claim(conn, self._name, ids, replays)
             todo = [d for d in batch if d.event_id in fresh]
             if todo:

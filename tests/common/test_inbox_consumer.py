@@ -121,3 +121,25 @@ async def test_a_dead_event_applies_once_when_replayed() -> None:
             assert await inbox.claim(conn, "c", [event_id]) == set()  # plain redelivery: still dead
             assert await inbox.claim(conn, "c", [event_id], [event_id]) == {event_id}  # replay applies
             assert await inbox.claim(conn, "c", [event_id], [event_id]) == set()  # twice is harmless
+
+
+async def test_before_inbox_runs_first_in_the_batch_transaction_before_any_xid() -> None:
+    """The hook sees a transaction with no xid yet (the inbox row is what assigns it), and its effects commit
+    or roll back with the batch."""
+    seen: list[object] = []
+
+    async def before(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        seen.append(await conn.fetchval("SELECT pg_current_xact_id_if_assigned()"))
+        await conn.executemany(
+            "INSERT INTO effects (value) VALUES ($1)", [(b"hook-" + d.value,) for d in batch]
+        )
+
+    async with plumbing_schema() as (schema, pool):
+        await pool.execute("CREATE TABLE effects (value bytea NOT NULL)")
+        recorder = Recorder(poison={b"bad"})
+        consumer = InboxConsumer(pool, schema, "test-consumer", recorder, FAST, Metrics("test"), before)
+        await consumer.handle([FakeRecord(b"a", 0)])
+        assert seen == [None]
+        assert await _effects(pool) == [b"a", b"hook-a"]
+        await consumer.handle([FakeRecord(b"bad", 1)])  # dead-lettered: the hook's write goes with it
+        assert await _effects(pool) == [b"a", b"hook-a"]

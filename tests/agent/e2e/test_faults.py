@@ -18,6 +18,9 @@ from tests.support.generate import contract_rows
 from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.e2e
+# Enough lines (80 batches of 50) that ten kills, each after at least one batch landed, all fall mid-upload
+# even when a loaded machine lets several batches through between a landing and the kill.
+LINES = 4000
 
 
 async def _cloud_equals_local(http: httpx.AsyncClient, site: Site, base: str) -> list[str]:
@@ -40,7 +43,7 @@ async def test_sigkill_mid_upload_ten_times_applies_each_line_once(
     site: Site, edge_url: str, http: httpx.AsyncClient, admin: asyncpg.Connection
 ) -> None:
     engine = create_engine(site.db_url)
-    create_hetong(engine, contract_rows(1500, seed=21, prefix=site.prefix))
+    create_hetong(engine, contract_rows(LINES, seed=21, prefix=site.prefix))
     rng = random.Random(9)
     agent = AgentProcess(site.config)
     progress = []
@@ -52,7 +55,7 @@ async def test_sigkill_mid_upload_ten_times_applies_each_line_once(
             return sum((await _versions(admin, site.prefix)).values()) > before
 
         await eventually(moved, timeout_s=60, every_s=0.05)  # a batch landed: the upload is under way
-        await asyncio.sleep(rng.uniform(0, 0.3))  # the moment of the kill within the upload varies
+        await asyncio.sleep(rng.uniform(0, 0.1))  # the moment of the kill within the upload varies
         agent.kill()
         progress.append(sum((await _versions(admin, site.prefix)).values()))
     agent.start()
@@ -60,8 +63,8 @@ async def test_sigkill_mid_upload_ten_times_applies_each_line_once(
         await wait_until_equal(lambda: _cloud_equals_local(http, site, edge_url), timeout_s=180)
     finally:
         agent.stop()
-    assert await _versions(admin, site.prefix) == {1: 1500}  # every line applied exactly once
-    assert progress[-1] < 1500  # every kill landed before the upload was complete
+    assert await _versions(admin, site.prefix) == {1: LINES}  # every line applied exactly once
+    assert progress[-1] < LINES  # every kill landed before the upload was complete
 
 
 async def test_the_cloud_down_for_60_s_then_back_is_caught_up_unaided(

@@ -52,11 +52,13 @@ class InboxConsumer:
         apply: ApplyBatch,
         retry: RetrySettings,
         metrics: Metrics,
+        before_inbox: ApplyBatch | None = None,
         *,
         probe_timeout_s: float = 5.0,
     ) -> None:
         self._pool, self._schema, self._name, self._apply = pool, schema, name, apply
-        self._retry, self._metrics, self._probe_timeout_s = retry, metrics, probe_timeout_s
+        self._retry, self._metrics, self._before_inbox = retry, metrics, before_inbox
+        self._probe_timeout_s = probe_timeout_s
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -123,6 +125,10 @@ class InboxConsumer:
         ids = [d.event_id for d in batch if d.event_id]
         replays = [d.event_id for d in batch if d.event_id and d.is_replay]
         async with self._pool.acquire() as conn, conn.transaction():
+            if self._before_inbox is not None:
+                # First in the transaction, before the inbox row gives it a transaction id: a service that
+                # orders its writers by locks can take them here, so xid order follows lock order.
+                await self._before_inbox(conn, batch)
             fresh = await inbox.claim(conn, self._name, ids, replays)
             todo = [d for d in batch if d.event_id in fresh]
             if todo:

@@ -56,11 +56,22 @@ class ServiceRuntime:
             priority_topics=priority_topics,
         )
 
-    def subscribe(self, topic: str, group: str, apply: ApplyBatch, *, max_records: int = 500) -> None:
-        """One inbox-guarded batch subscriber; the consumer group doubles as the inbox consumer name."""
+    def subscribe(
+        self,
+        topic: str,
+        group: str,
+        apply: ApplyBatch,
+        *,
+        max_records: int = 500,
+        before_inbox: ApplyBatch | None = None,
+    ) -> None:
+        """One inbox-guarded batch subscriber; the consumer group doubles as the inbox consumer name.
+        `before_inbox` runs first in each batch's transaction, before the inbox row is written."""
         if self._broker is None:
             self._broker = create_broker(self.settings.kafka, self.name)
-        consumer = InboxConsumer(self.pool, self.schema, group, apply, self.settings.retry, self.metrics)
+        consumer = InboxConsumer(
+            self.pool, self.schema, group, apply, self.settings.retry, self.metrics, before_inbox
+        )
         self._consumers.append(consumer)
         subscribe_inbox(self._broker, topic, group, consumer, self.metrics, max_records=max_records)
 

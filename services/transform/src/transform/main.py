@@ -12,11 +12,12 @@ from prometheus_client import Gauge
 
 from common import topics
 from common.bearer import TokenVerifier
+from common.events.ingest import HetongRowChanged, ProgressReported
 from common.service import Metrics, ServiceRuntime, base_app
 from transform.adapters.feed import retention_policy, seconds_since_last_change
 from transform.config import Settings
 from transform.entrypoints.http import router
-from transform.entrypoints.kafka import on_hetong_row_changed, on_progress_reported
+from transform.entrypoints.kafka import contracts_locked_first, on_hetong_row_changed, on_progress_reported
 from transform.entrypoints.reconcile_http import router as reconcile_router
 from transform.service_layer.configuration import ConfigurationCache
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     LINES_GROUP,
                     on_hetong_row_changed(config),
                     max_records=settings.import_batch_size,
+                    before_inbox=contracts_locked_first(HetongRowChanged),
                 )
             if settings.role in ("all", "progress"):
                 rt.subscribe(
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     PROGRESS_GROUP,
                     on_progress_reported(config),
                     max_records=settings.progress_batch_size,
+                    before_inbox=contracts_locked_first(ProgressReported),
                 )
             secret = settings.token_secret.get_secret_value()
             app.state.ctx = Context(

@@ -12,6 +12,7 @@ from common.delivery import Delivery, PermanentError
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged, ProgressReported
 from transform.service_layer.lines import LineChange, apply_lines
+from transform.service_layer.ordering import lock_before_first_write
 from transform.service_layer.progress import ReportChange, apply_reports
 
 if TYPE_CHECKING:
@@ -52,4 +53,20 @@ def on_progress_reported(config: ConfigurationCache) -> Apply:
     return apply
 
 
-__all__: list[Any] = ["on_hetong_row_changed", "on_progress_reported"]
+def contracts_locked_first(model: type[HetongRowChanged] | type[ProgressReported]) -> Apply:
+    """The consumer's `before_inbox` hook: lock the batch's contracts before its inbox row (service_layer.ordering).
+    An undecodable message locks nothing here; `apply` dead-letters it."""
+
+    async def lock_first(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        contracts = set()
+        for d in batch:
+            try:
+                contracts.add(decode(d, model).payload.contract_no)
+            except PermanentError:
+                continue
+        await lock_before_first_write(conn, contracts)
+
+    return lock_first
+
+
+__all__: list[Any] = ["contracts_locked_first", "on_hetong_row_changed", "on_progress_reported"]

@@ -76,20 +76,23 @@ def line_write(
 async def _standardize_all(
     changes: Iterable[LineChange], config: Configuration
 ) -> dict[Key, StandardizedRow]:
-    """The CPU work, done before the contract locks so a report on these contracts waits only for the writes."""
+    """The CPU work. The consumer already holds the contract locks here (taken before its inbox row, see
+    service_layer.ordering), so yield now and then: the process's other tasks (HTTP, relay) keep running."""
     out: dict[Key, StandardizedRow] = {}
     for n, c in enumerate(changes, 1):
         if not c.event.deleted:
             out[c.key] = standardize(c.event.row, config.mapping, config.catalog)
         if n % 50 == 0:
-            await asyncio.sleep(0)  # let the progress consumer in between
+            await asyncio.sleep(0)
     return out
 
 
 async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], config: Configuration) -> None:
     latest = newest_per_line(changes)
     standardized = await _standardize_all(latest.values(), config)
-    await lock_contracts(conn, {k[0] for k in latest})  # before reading: a report may be committing
+    # Before reading (a report may be committing). The consumer took these same locks before its inbox row
+    # (service_layer.ordering); re-taking them never waits, and direct callers are serialised too.
+    await lock_contracts(conn, {k[0] for k in latest})
     await repo.record_receipts(conn, [c.event for c in latest.values()])
     heads = await repo.line_heads(conn, list(latest))
     fresh = [c for k, c in latest.items() if k not in heads or c.event.version > heads[k].version]

@@ -56,6 +56,16 @@ class ApiError(Exception):
         self.details, self.headers = details, headers
 
 
+def json_body(raw: bytes) -> Any:
+    """A request body parsed as JSON, or the 400 `malformed_json` every route answers for one that is not."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(
+            400, "malformed_json", f"请求体不是合法的 JSON / body is not valid JSON: {exc}"
+        ) from exc
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message, "request_id": correlation_id.get()}
     if details is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.domain.lines import Line, Rejection, parse_key
+from ingest.domain.lines import Line, Rejection, drop_repeated_lines, parse_key
 
 UPLOADED_AND_DELETED = "uploaded_and_deleted"
 
@@ -24,28 +24,12 @@ def parse_deletion(index: int, raw: object) -> Deletion | Rejection:
 
 
 def parse_deletions(raw: list[object]) -> tuple[list[Deletion], list[Rejection]]:
-    """Check every entry; a line named twice is rejected the second time, not merged."""
-    deletions: list[Deletion] = []
-    rejections: list[Rejection] = []
-    seen: set[tuple[str, str]] = set()
-    for index, entry in enumerate(raw):
-        parsed = parse_deletion(index, entry)
-        if isinstance(parsed, Rejection):
-            rejections.append(parsed)
-        elif (parsed.contract_no, parsed.product_id) in seen:
-            rejections.append(
-                Rejection(
-                    index,
-                    "duplicate_in_batch",
-                    "同一批次中重复删除同一行 / line deleted twice in this batch",
-                    parsed.contract_no,
-                    parsed.product_id,
-                )
-            )
-        else:
-            seen.add((parsed.contract_no, parsed.product_id))
-            deletions.append(parsed)
-    return deletions, rejections
+    parsed = [parse_deletion(index, entry) for index, entry in enumerate(raw)]
+    return drop_repeated_lines(
+        [p for p in parsed if isinstance(p, Deletion)],
+        [p for p in parsed if isinstance(p, Rejection)],
+        "同一批次中重复删除同一行 / line deleted twice in this batch",
+    )
 
 
 def split_conflicts(

@@ -6,7 +6,7 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 CONTRACT_NO = "合同编号"
 PRODUCT_ID = "产品ID"
@@ -109,26 +109,41 @@ def parse_line(index: int, raw: object) -> Line | Rejection:
     return Line(index, contract_no, product_id, dict(raw), content_hash(raw))
 
 
-def parse_lines(rows: list[object]) -> tuple[list[Line], list[Rejection]]:
-    """Check every row; a second occurrence of the same line in one batch is rejected, not merged."""
-    lines: list[Line] = []
-    rejections: list[Rejection] = []
+class _Keyed(Protocol):
+    """Anything naming one line of a batch (an upload or a deletion); read-only, as frozen dataclasses are."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def contract_no(self) -> str: ...
+    @property
+    def product_id(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
+
+
+def drop_repeated_lines(
+    parsed: list[K], rejected: list[Rejection], message: str
+) -> tuple[list[K], list[Rejection]]:
+    """Keep the first occurrence of each line; a second one in the same batch is rejected, not merged."""
+    kept: list[K] = []
     seen: set[tuple[str, str]] = set()
-    for index, raw in enumerate(rows):
-        parsed = parse_line(index, raw)
-        if isinstance(parsed, Rejection):
-            rejections.append(parsed)
-        elif (parsed.contract_no, parsed.product_id) in seen:
-            rejections.append(
-                Rejection(
-                    index,
-                    "duplicate_in_batch",
-                    "同一批次中重复的 合同编号+产品ID / line repeated in this batch",
-                    parsed.contract_no,
-                    parsed.product_id,
-                )
+    for item in parsed:
+        if (item.contract_no, item.product_id) in seen:
+            rejected.append(
+                Rejection(item.index, "duplicate_in_batch", message, item.contract_no, item.product_id)
             )
         else:
-            seen.add((parsed.contract_no, parsed.product_id))
-            lines.append(parsed)
-    return lines, rejections
+            seen.add((item.contract_no, item.product_id))
+            kept.append(item)
+    return kept, sorted(rejected, key=lambda r: r.index)
+
+
+def parse_lines(rows: list[object]) -> tuple[list[Line], list[Rejection]]:
+    parsed = [parse_line(index, raw) for index, raw in enumerate(rows)]
+    return drop_repeated_lines(
+        [p for p in parsed if isinstance(p, Line)],
+        [p for p in parsed if isinstance(p, Rejection)],
+        "同一批次中重复的 合同编号+产品ID / line repeated in this batch",
+    )

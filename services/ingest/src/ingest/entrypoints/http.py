@@ -7,12 +7,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 
 from common.logs import correlation_id
-from common.web import ApiError, json_response
+from common.web import ApiError, json_body, json_response
 from ingest.domain.capture import CaptureError
 from ingest.domain.progress import ReportError, parse_report
 from ingest.entrypoints.auth import Caller, rate_limited, require
@@ -28,15 +27,6 @@ router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _json(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(
-            400, "malformed_json", f"请求体不是合法的 JSON / body is not valid JSON: {exc}"
-        ) from exc
-
-
 def _as_api_error(exc: IngestError) -> ApiError:
     retry = {"Retry-After": "1"} if exc.status == 503 else None  # busy: the same request will do shortly
     return ApiError(exc.status, exc.code, exc.message, headers=retry)
@@ -46,7 +36,7 @@ async def _credentials(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return dict(parse_qsl(raw.decode("utf-8", "replace")))
-    body = _json(raw)
+    body = json_body(raw)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "请求体必须是 JSON 对象 / body must be a JSON object")
     return body
@@ -128,7 +118,7 @@ async def upload_contracts(
 ) -> Response:
     raw = await request.body()
     ctx = request.app.state.ctx
-    command = _batch_command(_json(raw), caller, idempotency_key, raw, ctx.settings.max_rows_per_batch)
+    command = _batch_command(json_body(raw), caller, idempotency_key, raw, ctx.settings.max_rows_per_batch)
     try:
         body = await upload_batch(ctx.pool, command)
     except IngestError as exc:
@@ -157,7 +147,7 @@ async def put_progress(
     idempotency = _idempotent(caller, idempotency_key, f"PUT {request.url.path}", raw)
     try:
         skew = timedelta(seconds=request.app.state.ctx.settings.update_time_max_skew_s)
-        report = parse_report(contract_no, _json(raw), max_skew=skew)
+        report = parse_report(contract_no, json_body(raw), max_skew=skew)
         body = await report_progress(
             request.app.state.ctx.pool, report, caller.client_id, correlation_id.get(), idempotency
         )

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from common.bearer import TokenClaims, require_scope
-from common.web import ApiError, json_response
+from common.web import ApiError, json_body, json_response
 from transform.domain.reconcile import DigestError, parse_local
 from transform.service_layer.reconciliation import reconcile
 
 router = APIRouter()
-
-
-def _body(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(
-            400, "malformed_json", f"请求体不是合法的 JSON / body is not valid JSON: {exc}"
-        ) from exc
 
 
 @router.post("/sync/reconciliation")
@@ -31,7 +21,7 @@ async def post_reconciliation(
 ) -> Response:
     ctx = request.app.state.ctx
     try:
-        local = parse_local(_body(await request.body()), ctx.settings.reconcile_max_contracts)
+        local = parse_local(json_body(await request.body()), ctx.settings.reconcile_max_contracts)
     except DigestError as exc:
         raise ApiError(413 if exc.code == "too_many_contracts" else 422, exc.code, str(exc)) from exc
     return json_response(await reconcile(ctx.pool, claims.client_id, local))

@@ -10,7 +10,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, create_engine, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    create_engine,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import NoSuchTableError
 
 from rollsync_agent.config import AgentConfig
@@ -74,6 +86,11 @@ class LineTable:
 
 def load_table(engine: Engine, config: AgentConfig) -> LineTable:
     return LineTable(reflect(engine, config.database.sync_table_name))
+
+
+def count_rows(engine: Engine, lines: LineTable) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(lines.table)).scalar_one())
 
 
 def iter_rows(engine: Engine, lines: LineTable, chunk: int = 1000) -> Iterator[Row]:

@@ -50,9 +50,15 @@ def canonical(row: Mapping[str, Any]) -> str:
     return json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def upload_form(raw: Mapping[str, Any]) -> tuple[Row, str]:
+    """The uploaded form and its content hash, computed once (a 50 000-line import pays for it once)."""
+    form = upload_row(raw)
+    return form, hashlib.sha256(canonical(form).encode()).hexdigest()
+
+
 def row_hash(row: Mapping[str, Any]) -> str:
     """Change detection: sha256 of the uploaded form."""
-    return hashlib.sha256(canonical(upload_row(row)).encode()).hexdigest()
+    return upload_form(row)[1]
 
 
 def digest_line(row: Mapping[str, Any], cloud_status: Mapping[str, str]) -> str:

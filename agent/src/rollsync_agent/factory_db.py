@@ -97,8 +97,9 @@ def iter_rows(engine: Engine, lines: LineTable, chunk: int = 1000) -> Iterator[R
     """Every line, streamed (a 50 000-line table must not sit in memory twice)."""
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=chunk).execute(lines.select_all())
-        for r in result.mappings():
-            yield dict(r)
+        columns = list(result.keys())
+        for r in result:
+            yield dict(zip(columns, r, strict=True))
 
 
 def read_line(engine: Engine, lines: LineTable, key: Key) -> Row | None:

@@ -13,9 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine
 
+from rollsync_agent import history
 from rollsync_agent.cloud import CloudClient, CloudUnavailableError
 from rollsync_agent.config import load_config
-from rollsync_agent import history
+from rollsync_agent.factory_db import iter_rows
 from rollsync_agent.history import import_history, import_rows
 from rollsync_agent.state import StateStore
 from tests.support.agent_factory import create_hetong, write_config
@@ -102,10 +103,9 @@ def test_the_next_chunk_is_read_while_a_batch_is_in_flight_and_no_more(
 ) -> None:
     cfg = _config(tmp_path, 100)
     read, second_chunk_read = [0], threading.Event()
-    real_iter_rows = history.iter_rows
 
     def counting(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        for row in real_iter_rows(*args, **kwargs):
+        for row in iter_rows(*args, **kwargs):
             read[0] += 1
             if read[0] == 20:
                 second_chunk_read.set()

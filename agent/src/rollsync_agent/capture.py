@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from rollsync_agent.cloud import CloudClient
 from rollsync_agent.factory_db import LineTable, iter_rows
-from rollsync_agent.rows import key_of, row_hash
+from rollsync_agent.rows import key_of, upload_form
 from rollsync_agent.state import Known, StateStore
 from rollsync_agent.upload import Change, Outcome, send_all
 
@@ -28,8 +28,8 @@ def scan(engine: Engine, lines: LineTable, state: StateStore) -> list[Change]:
     known = state.known()
     changes: list[Change] = []
     for row in iter_rows(engine, lines):
-        h = row_hash(row)
-        change = _change(known.pop(key_of(row), None), row, h, state)
+        form, h = upload_form(row)
+        change = _change(known.pop(key_of(row), None), form, h, state)
         if change is not None:
             changes.append(change)
     never_accepted = [k for k, v in known.items() if v.hash is None]

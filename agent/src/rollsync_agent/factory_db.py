@@ -10,7 +10,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, create_engine, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    create_engine,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import NoSuchTableError
 
 from rollsync_agent.config import AgentConfig
@@ -76,12 +88,18 @@ def load_table(engine: Engine, config: AgentConfig) -> LineTable:
     return LineTable(reflect(engine, config.database.sync_table_name))
 
 
+def count_rows(engine: Engine, lines: LineTable) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(lines.table)).scalar_one())
+
+
 def iter_rows(engine: Engine, lines: LineTable, chunk: int = 1000) -> Iterator[Row]:
     """Every line, streamed (a 50 000-line table must not sit in memory twice)."""
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=chunk).execute(lines.select_all())
-        for r in result.mappings():
-            yield dict(r)
+        columns = list(result.keys())
+        for r in result:
+            yield dict(zip(columns, r, strict=True))
 
 
 def read_line(engine: Engine, lines: LineTable, key: Key) -> Row | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -11,10 +11,10 @@ from typing import TextIO
 from rollsync_agent.cloud import CloudClient
 from rollsync_agent.config import AgentConfig
 from rollsync_agent.exports import read_export
-from rollsync_agent.factory_db import iter_rows, load_table, open_engine
-from rollsync_agent.rows import Row, key_of, row_hash
-from rollsync_agent.state import StateStore
-from rollsync_agent.upload import Change, Outcome, send_batch
+from rollsync_agent.factory_db import count_rows, iter_rows, load_table, open_engine
+from rollsync_agent.rows import Key, Row, key_of, upload_form
+from rollsync_agent.state import Known, StateStore
+from rollsync_agent.upload import Change, chunked, send_stream
 
 DEFAULT_CHUNK = 500
 
@@ -28,48 +28,51 @@ class ImportResult:
     skipped: int  # already in the cloud (a resumed import)
 
 
-def _chunks(changes: Iterator[Change], size: int) -> Iterator[list[Change]]:
-    chunk: list[Change] = []
-    for c in changes:
-        chunk.append(c)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+@dataclass
+class _Progress:
+    total: int  # expected, for the bar
+    read: int = 0
+    skipped: int = 0
+    sent: int = 0
+
+    def bar(self, out: TextIO) -> None:
+        width, done = 40, self.skipped + self.sent
+        filled = width * done // self.total if self.total else width
+        out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} lines")
+        out.flush()
 
 
-def _bar(done: int, total: int, out: TextIO) -> None:
-    width = 40
-    filled = width * done // total if total else width
-    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} lines")
-    out.flush()
-
-
-def _pending(rows: list[Row], state: StateStore) -> tuple[list[Change], int]:
+def _pending(rows: Iterable[Row], known: dict[Key, Known], progress: _Progress) -> Iterator[Change]:
     """Lines the cloud has not accepted in this content yet; the rest are done (resume after a stop)."""
-    known = state.known()
-    pending = []
     for row in rows:
-        h, k = row_hash(row), known.get(key_of(row))
+        progress.read += 1
+        form, h = upload_form(row)
+        key = key_of(row)
+        k = known.get(key)
         if k is None or k.hash != h:
-            pending.append(Change(key_of(row), h, row, k.hash if k else None))
-    return pending, len(rows) - len(pending)
+            yield Change(key, h, form, k.hash if k else None)
+        else:
+            progress.skipped += 1
 
 
 def import_rows(
-    rows: list[Row], state: StateStore, client: CloudClient, chunk: int, out: TextIO | None
+    rows: Iterable[Row], state: StateStore, client: CloudClient, chunk: int, out: TextIO | None, total: int
 ) -> ImportResult:
-    pending, skipped = _pending(rows, state)
-    total, done, result = len(rows), skipped, Outcome()
-    for part in _chunks(iter(pending), chunk):
-        result.add(send_batch(client, state, part))
-        done += len(part)
+    """Streams `rows`: one chunk read and encoded while the previous one is being posted, no more."""
+    progress = _Progress(total)
+
+    def sent(n: int) -> None:
+        progress.sent += n
         if out is not None:
-            _bar(done, total, out)
+            progress.bar(out)
+
+    batches = chunked(_pending(rows, state.known(), progress), chunk)
+    result = send_stream(client, state, batches, sent=sent)
     if out is not None:
         out.write("\n")
-    return ImportResult(total, result.sent, len(result.accepted), len(result.rejected), skipped)
+    return ImportResult(
+        progress.read, result.sent, len(result.accepted), len(result.rejected), progress.skipped
+    )
 
 
 def import_history(
@@ -84,14 +87,19 @@ def import_history(
     own = client is None
     cloud = client or CloudClient(config.cloud_api)
     state = StateStore(config.state_path)
+    out = sys.stderr if progress else None
     try:
-        if source is None:
-            engine = open_engine(config)
-            rows = list(iter_rows(engine, load_table(engine, config)))
-            engine.dispose()
-        else:
+        if source is not None:
             rows = read_export(source)
-        return import_rows(rows, state, cloud, chunk, sys.stderr if progress else None)
+            return import_rows(rows, state, cloud, chunk, out, len(rows))
+        engine = open_engine(config)
+        try:
+            lines = load_table(engine, config)
+            return import_rows(
+                iter_rows(engine, lines, chunk), state, cloud, chunk, out, count_rows(engine, lines)
+            )
+        finally:
+            engine.dispose()
     finally:
         state.close()
         if own:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, Table, and_, or_, select, update
 
 from rollsync_agent.cloud import CloudClient
 from rollsync_agent.factory_db import LineTable, mark_agent_session, read_line, reflect
-from rollsync_agent.rows import Key, row_hash
+from rollsync_agent.rows import Key, upload_form
 from rollsync_agent.state import StateStore
 from rollsync_agent.upload import Change, Outcome, send_all
 
@@ -42,7 +42,8 @@ def _changes(engine: Engine, lines: LineTable, state: StateStore, keys: list[Key
     for key in keys:
         row = read_line(engine, lines, key)
         was = known[key].hash if key in known else None
-        out.append(Change(key, row_hash(row) if row else "", row, was))
+        form, h = upload_form(row) if row else (None, "")
+        out.append(Change(key, h, form, was))
     return out
 
 

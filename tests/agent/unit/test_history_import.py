@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine
 
+from rollsync_agent import history
 from rollsync_agent.cloud import CloudClient, CloudUnavailableError
 from rollsync_agent.config import load_config
+from rollsync_agent.factory_db import iter_rows
 from rollsync_agent.history import import_history, import_rows
 from rollsync_agent.state import StateStore
 from tests.support.agent_factory import create_hetong, write_config
@@ -64,7 +69,7 @@ def test_the_progress_bar_counts_lines(tmp_path: Path) -> None:
     out = io.StringIO()
     state = StateStore(tmp_path / "s")
     rows = contract_rows(30, seed=2)
-    import_rows(rows, state, _client(cfg, Cloud()), 10, out)
+    import_rows(rows, state, _client(cfg, Cloud()), 10, out, len(rows))
     frames = out.getvalue().split("\r")
     assert [f.split("] ")[1].strip() for f in frames if f] == ["10/30 lines", "20/30 lines", "30/30 lines"]
 
@@ -76,3 +81,38 @@ def test_an_export_file_imports_like_the_table(tmp_path: Path) -> None:
     cloud = Cloud()
     result = import_history(load_config(cfg), export, chunk=5, client=_client(cfg, cloud))
     assert (result.total, result.accepted, cloud.batches) == (7, 7, [5, 2])
+
+
+class HoldFirstPost(Cloud):
+    """Keeps the first batch in flight until `released` is set (5 s at most), noting how many rows were read."""
+
+    def __init__(self, released: threading.Event, read: list[int]) -> None:
+        super().__init__()
+        self.released, self.read = released, read
+        self.read_during_first_post: int | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/auth/system-login" and not self.batches:
+            self.released.wait(5)
+            self.read_during_first_post = self.read[0]
+        return super().__call__(request)
+
+
+def test_the_next_chunk_is_read_while_a_batch_is_in_flight_and_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = _config(tmp_path, 100)
+    read, second_chunk_read = [0], threading.Event()
+
+    def counting(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        for row in iter_rows(*args, **kwargs):
+            read[0] += 1
+            if read[0] == 20:
+                second_chunk_read.set()
+            yield row
+
+    monkeypatch.setattr(history, "iter_rows", counting)
+    cloud = HoldFirstPost(second_chunk_read, read)
+    result = import_history(load_config(cfg), chunk=10, client=_client(cfg, cloud))
+    assert cloud.read_during_first_post == 20  # chunk 2 read during POST 1; the table is not held in memory
+    assert (result.total, result.accepted, cloud.batches) == (100, 100, [10] * 10)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from rollsync_agent.exports import read_export
-from rollsync_agent.rows import digest_contract, digest_line, row_hash, upload_row
+from rollsync_agent.rows import digest_contract, digest_line, row_hash, upload_form, upload_row
 
 ROW = {"合同编号": "HT1", "产品ID": "P1", "甲方": "客户A", "基辊加工": "已完成", "备注": None, "说明": ""}
 
@@ -32,6 +32,23 @@ def test_upload_form_drops_bookkeeping_and_empty_values_and_stringifies_dates() 
     }
     assert row_hash({**ROW, "sync_status": "failed"}) == row_hash(ROW)
     assert row_hash({**ROW, "甲方": "客户B"}) != row_hash(ROW)
+
+
+def test_the_content_hash_is_pinned_so_an_upgrade_does_not_resend_every_line() -> None:
+    """The state file keeps these hashes: a new version must compute the same ones for the same row."""
+    row = {
+        **ROW,
+        "数量": 3,
+        "急": True,
+        "单价": Decimal("12.50"),
+        "交货日期": dt.date(2023, 9, 17),
+        "码": b"",
+        "sync_status": "synced",
+        "比例": 1.5,
+    }
+    assert upload_form(row) == (upload_row(row), row_hash(row))
+    assert upload_row(row)["急"] == 1 and "码" not in upload_row(row)
+    assert row_hash(row) == "3dc1f0fd176f0da755d0faa206d043bf833c2da2848f947b1fe671e0d34d98a3"
 
 
 def test_digest_is_the_contracts_canonical_form() -> None:

@@ -15,7 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -134,15 +138,26 @@ def test_refused_secret_is_visible(page: StatusServer, ctl: Controlled, browser:
     screenshot(browser, "auth-failed")
 
 
+def click_sync_now(browser: webdriver.Chrome) -> bool:
+    """Find and click the button; the page reloads itself when the snapshot changes, so a node found just before
+    a reload is gone by the click: then find it again on the next poll."""
+    try:
+        button = browser.find_element(By.ID, "sync-now")
+        if button.text != "立即同步":
+            return False
+        button.click()
+    except WebDriverException:
+        return False
+    return True
+
+
 def test_sync_now_button_requests_a_round_and_shows_syncing(
     page: StatusServer, ctl: Controlled, browser: webdriver.Chrome
 ) -> None:
     ctl.snap = busy_snapshot("ok")
     until(browser, "ok state", shows("ok"))
-    button = browser.find_element(By.ID, "sync-now")
-    assert button.text == "立即同步"
-    button.click()
-    until(browser, "request_sync called", lambda _: ctl.sync_requests == 1)
+    until(browser, "立即同步 clicked", click_sync_now)
+    until(browser, "request_sync called", lambda _: ctl.sync_requests >= 1)
     until(browser, "同步中 after the click", shows("syncing"))
     screenshot(browser, "after-click")
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from common.consumer import ApplyBatch, InboxConsumer
 from common.db import create_pool
 from common.health import health_router, postgres_check
+from common.input_guard import InputGuard
 from common.kafka import create_broker, ensure_topics, subscribe_inbox
 from common.metrics import Metrics
 from common.relay import OutboxRelay
@@ -123,6 +124,7 @@ def base_app(
 ) -> FastAPI:
     app = FastAPI(title=f"rollsync {name}", version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
     install_error_handlers(app)
+    app.add_middleware(InputGuard)  # innermost of ours: its 422s carry the request id
     app.add_middleware(RequestContext, metrics=metrics)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # outermost of ours: counts bytes as they arrive
     return app

@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -117,6 +118,14 @@ RETRY_AFTER_S = 2
 
 def unexpected_error(exc: Exception) -> Response:
     """503 + Retry-After when a dependency is briefly away (retrying the same request is right); else 500."""
+    if isinstance(exc, asyncpg.exceptions.DataError):
+        # The database refused a value (untranslatable character, numeric overflow...): the request is
+        # wrong, not the server; its transaction rolled back, so nothing was partly written.
+        log.warning("data refused by the database: %s: %s", type(exc).__name__, exc)
+        body = error_body(
+            "unstorable_value", f"数据库无法存储该值 / the database cannot store a value: {exc}"
+        )
+        return json_response(body, 422)
     if is_unavailable(exc):
         log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
         body = error_body(

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-from common.web import error_body, json_response
+from common.web import BodyTooLargeError, error_body, json_response
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,6 +60,19 @@ def _url_code(scope: Scope) -> str | None:
     return None
 
 
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body; its size is already bounded by BodyLimit, outside this middleware."""
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
 class InputGuard:
     """ASGI middleware: NUL in the path or query, NUL or a >64-bit integer anywhere in a JSON body → 422."""
 
@@ -74,15 +87,11 @@ class InputGuard:
         if where is not None:
             await refusal("unstorable_text", where)(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        more = True
-        while more:  # bodies are already bounded by BodyLimit, outside this middleware
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        try:
+            body = await _read_body(receive)
+        except BodyTooLargeError as exc:  # raised by BodyLimit's receive, outside the routes' handlers
+            await json_response(error_body("payload_too_large", str(exc.detail)), 413)(scope, receive, send)
+            return
         code = self._body_code(body)
         if code is not None:
             await refusal(code, "body")(scope, receive, send)

@@ -244,7 +244,7 @@ async def test_rule_edits_are_audited_and_bump_the_version(api: Api, test_rules:
         ("PUT", "/rules/field-policies/shoe_size", {"strategy": "latest"}, 404, "field_not_found"),
         ("POST", "/rules/dry-run", {"rules": {"no_such_rule": {"enabled": False}}}, 422, "invalid_rule"),
         ("POST", "/rules/dry-run", {"config": {"min_quality_score": 1e300}}, 422, "invalid_rule"),
-        ("PATCH", "/rules/low_intent", {"priority": 10**20}, 422, "invalid_rule"),
+        ("PATCH", "/rules/low_intent", {"priority": 10**20}, 422, "integer_out_of_range"),  # shared check
         ("PATCH", "/rules/'%3B--", {"priority": 1}, 404, "rule_not_found"),
         ("GET", "/rules/audit?before=99999999999999999999", None, 422, "invalid_request"),
         ("GET", "/customers/x/history?before=99999999999999999999", None, 422, "invalid_request"),
@@ -343,12 +343,16 @@ async def test_customer_detail_history_and_pending_sync(
         "/customers/cu_doesnotexist",
         "/customers/cu_doesnotexist/history",
         "/customers/';%20DROP%20TABLE%20customers_unified;--",
-        "/customers/%E5%AE%A2%E6%88%B7%00x/history",
     ],
 )
 async def test_unknown_customers_are_404(api: Api, path: str) -> None:
     r = await api("GET", path)
     assert (r.status_code, r.json()["code"]) == (404, "customer_not_found")
+
+
+async def test_a_nul_in_the_path_is_refused_by_the_shared_input_check(api: Api) -> None:
+    r = await api("GET", "/customers/%E5%AE%A2%E6%88%B7%00x/history")
+    assert (r.status_code, r.json()["code"]) == (422, "unstorable_text")
 
 
 async def test_sync_statistics_by_day_direction_and_result(

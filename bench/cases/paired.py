@@ -40,7 +40,14 @@ G6 = Goal("G6", "single-contract POST ÷ authenticated no-op endpoint", "req/s",
 G7 = Goal(
     "G7", "report → seen in the feed by a polling client, p99 ÷ raw chain p99, idle", "ms", 2.0, 3.0, False
 )
-G7I = Goal("G7-import", "same, while a history import runs through ingest + transform (same load for A and B)", "ms", 3.0, 5.0, False)
+G7I = Goal(
+    "G7-import",
+    "same, while a history import runs through ingest + transform (same load for A and B)",
+    "ms",
+    3.0,
+    5.0,
+    False,
+)
 
 
 def _body(n: int, seed: int) -> bytes:

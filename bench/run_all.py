@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 from bench.baselines.raw_proc import raw_service
-from bench.cases import paired
+from bench.cases import paired, transform_cpu
 from bench.common import admin, environment
 from bench.stats import PairedRatio
 from tests.support.api import create_client, login
@@ -32,6 +32,7 @@ CASES: dict[str, Callable[[paired.Ctx], Awaitable[PairedRatio]]] = {
     "G6": paired.g6,
     "G7": paired.g7_idle,
     "G7-import": paired.g7_import,
+    "G3": lambda ctx: transform_cpu.g3(ctx.pairs),
 }
 
 

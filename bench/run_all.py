@@ -1,6 +1,6 @@
 """`make bench [CASE=G7,G6b]`: same-run ratios as interleaved pairs against hand-written baselines (BENCHMARKS.md).
 
-    CASE=G6b,G6,G7,G7-import (default: these four)   CASE=legacy: G4, G5, A1, ERP (single shots, not yet paired)
+    CASE=G6b,G6,G7,G7-import,G3 (default: these)   CASE=E2E: history import lines/s, median of BENCH_E2E_RUNS=3   CASE=legacy: G4, G5, A1, ERP (single shots, not yet paired)
     BENCH_PAIRS=5   BENCH_PROGRESS=100 reports per side per pair at BENCH_RATE=20/s
     BENCH_IMPORT_RATE=600 rows/s for G7-import (half of transform's measured capacity)
 Writes bench/results.json (the previous one moves to bench/results.prev.json; `make bench-compare`).
@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 from bench.baselines.raw_proc import raw_service
-from bench.cases import paired, transform_cpu
+from bench.cases import e2e_import, paired, transform_cpu
 from bench.common import admin, environment
 from bench.stats import PairedRatio
 from tests.support.api import create_client, login
@@ -59,7 +59,10 @@ async def paired_cases(names: list[str], pairs: int) -> dict[str, Any]:
             ctx = paired.Ctx(http, services, token, raw, pairs)
             for name in names:
                 sys.stdout.write(f"{name} …\n")
-                rows.append((await CASES[name](ctx)).as_json())
+                if name == "E2E":
+                    ctx.figures["E2E"] = await e2e_import.e2e(ctx)
+                else:
+                    rows.append((await CASES[name](ctx)).as_json())
         await conn.close()
     finally:
         for proc in services.values():
@@ -74,7 +77,7 @@ async def main() -> None:
 
         await legacy.main()
         return
-    unknown = [n for n in names if n not in CASES]
+    unknown = [n for n in names if n not in CASES and n != "E2E"]
     if unknown:
         raise SystemExit(f"unknown CASE {unknown}; known: {', '.join(CASES)}, legacy")
     body = {

@@ -48,8 +48,11 @@ soak: bootstrap ## nightly-size fault scenarios (tests/faults at 100 000 events,
 	@scripts/stack.sh infra
 	ROLLSYNC_SOAK=1 $(PYTEST) -p no:cacheprovider tests/faults -s -rA
 
-bench: bootstrap ## benchmarks (not part of `make test`): same-run ratios against raw baselines
+bench: bootstrap ## benchmarks (not part of `make test`): interleaved-pair ratios; CASE=G7,G6b runs only those
 	@scripts/stack.sh infra
-	ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.run_all
+	CASE=$(CASE) ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.run_all
 
-.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test soak bench
+bench-compare: ## compare two bench results files (OLD=bench/results.prev.json NEW=bench/results.json)
+	@.venv/bin/python -m bench.compare $(or $(OLD),bench/results.prev.json) $(or $(NEW),bench/results.json)
+
+.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test soak bench bench-compare

@@ -1,128 +1,97 @@
-"""`make bench`: absolute figures and same-run ratios against raw aiokafka/asyncpg baselines (BENCHMARKS.md).
+"""`make bench [CASE=G7,G6b]`: same-run ratios as interleaved pairs against hand-written baselines (BENCHMARKS.md).
 
-    BENCH_ROWS=50000 (default; CI mode: 10000)   BENCH_PROGRESS=200 updates at BENCH_RATE=20/s
+    CASE=G6b,G6,G7,G7-import,G3 (default: these)   CASE=E2E: history import lines/s, median of BENCH_E2E_RUNS=3   CASE=legacy: G4, G5, A1, ERP (single shots, not yet paired)
+    BENCH_PAIRS=5   BENCH_PROGRESS=100 reports per side per pair at BENCH_RATE=20/s
+    BENCH_IMPORT_RATE=600 rows/s for G7-import (half of transform's measured capacity)
+Writes bench/results.json (the previous one moves to bench/results.prev.json; `make bench-compare`).
 Not part of `make test`: nothing here asserts on speed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import importlib.util
 import os
 import sys
-import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import orjson
 
-from bench.cases import agent_import, import_e2e, progress_latency
-from bench.common import OUT, Ratio, Report, admin, environment
-from tests.support.generate import contract_rows
-from tests.support.stack import ServiceProcess
+from bench.baselines.raw_proc import raw_service
+from bench.cases import e2e_import, paired, transform_cpu
+from bench.common import admin, environment
+from bench.stats import PairedRatio
+from tests.support.api import create_client, login
+from tests.support.stack import ROOT, ServiceProcess
 
-ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
-PROGRESS = int(os.environ.get("BENCH_PROGRESS", "200"))
-RATE = float(os.environ.get("BENCH_RATE", "20"))
+RESULTS = ROOT / "bench" / "results.json"
+PREVIOUS = ROOT / "bench" / "results.prev.json"
+CASES: dict[str, Callable[[paired.Ctx], Awaitable[PairedRatio]]] = {
+    "G6b": paired.g6b,
+    "G6": paired.g6,
+    "G7": paired.g7_idle,
+    "G7-import": paired.g7_import,
+    "G3": lambda ctx: transform_cpu.g3(ctx.pairs),
+}
 
 
-async def _latency(report: Report, services: dict[str, ServiceProcess], prefix: str, token: str) -> None:
-    conn = await admin()
-    contracts = [
-        r[0]
-        for r in await conn.fetch(
-            "SELECT DISTINCT contract_no FROM ingest.contract_lines WHERE contract_no LIKE $1 LIMIT 100",
-            prefix + "%",
-        )
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"\n{'id':<10} {'median':>7} {'min':>6} {'max':>6}  {'target':>6} {'floor':>6}  verdict        ours / baseline"
     ]
-    await conn.close()
-    url = services["ingest"].url
-    async with httpx.AsyncClient(timeout=60) as http:
-        raw = await progress_latency.raw_chain(http, f"{url}/healthz", PROGRESS, RATE)
-        idle = await progress_latency.ours(http, url, token, contracts, PROGRESS, RATE)
-        rows = contract_rows(20_000, seed=9, prefix=f"BL{uuid.uuid4().hex[:6]}-")
-        # BENCHMARKS.md G7: the import runs at half of the capacity G5 measured, not flat out.
-        half = report.figures["import"]["transform_rows_per_s"] / 2
-        report.figures["progress_latency_import_rows_per_s"] = round(half)
-        background = asyncio.create_task(import_e2e.http_import(http, url, token, rows, rows_per_s=half))
-        await asyncio.sleep(1)
-        busy = await progress_latency.ours(http, url, token, contracts, PROGRESS, RATE)
-        await background
-    report.figures["progress_latency"] = {
-        "raw_chain": raw,
-        "idle": idle,
-        "during_import": busy,
-        "rate_per_s": RATE,
-    }
-    report.ratios.append(
-        Ratio(
-            "G7",
-            "progress p99 idle ÷ raw chain p99",
-            idle["p99_ms"],
-            raw["p99_ms"],
-            "ms",
-            2.0,
-            3.0,
-            higher_is_better=False,
+    for r in rows:
+        lines.append(
+            f"{r['id']:<10} {r['ratio_median']:7.2f} {r['ratio_min']:6.2f} {r['ratio_max']:6.2f}  "
+            f"{r['target']:6.2f} {r['floor']:6.2f}  {r['verdict']:<13}  "
+            f"{r['ours_median']:,.1f} / {r['baseline_median']:,.1f} {r['unit']} (medians, {r['pairs']} pairs)  {r['what']}"
         )
-    )
-    report.ratios.append(
-        Ratio(
-            "G7-import",
-            "progress p99 during an import ÷ raw chain p99 (idle)",
-            busy["p99_ms"],
-            raw["p99_ms"],
-            "ms",
-            3.0,
-            5.0,
-            higher_is_better=False,
-        )
-    )
+    return "\n".join(lines) + "\n"
 
 
-async def _erp(report: Report) -> None:
-    """The ERP push/pull case lives with the connector's work; run it when it is there."""
-    if importlib.util.find_spec("bench.cases.erp_sync") is None:
-        report.figures["erp_sync"] = "not run: bench/cases/erp_sync.py is missing"
-        return
-    erp_sync = importlib.import_module("bench.cases.erp_sync")
-    report.figures["erp_sync"] = await erp_sync.run()
-
-
-def _print(report: Report) -> None:
-    out = sys.stdout.write
-    out(f"\n{'id':<10} {'ratio':>7}  {'target':>7} {'floor':>6}  verdict        ours / baseline\n")
-    for r in report.ratios:
-        out(
-            f"{r.gid:<10} {r.value:7.2f}  {r.target:7.2f} {r.floor:6.2f}  {r.verdict:<13}  "
-            f"{r.ours:,.1f} / {r.baseline:,.1f} {r.unit}   {r.what}\n"
-        )
-    out("\nfigures: " + orjson.dumps(report.figures, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-async def main() -> None:
-    report = Report(figures={"environment": environment()})
+async def paired_cases(names: list[str], pairs: int) -> dict[str, Any]:
     services = {name: ServiceProcess(name).start() for name in ("ingest", "transform", "transform-progress")}
+    rows: list[dict[str, Any]] = []
     try:
-        payloads, prefix, token = await import_e2e.run(ROWS, report, services)
-        await import_e2e.materialise(payloads, report)
-        await _latency(report, services, prefix, token)
-        await _erp(report)
-        await agent_import.run(
-            report, services["ingest"], n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5"))
-        )
+        conn = await admin()
+        async with httpx.AsyncClient(timeout=300) as http, raw_service() as raw:
+            token = await login(http, services["ingest"].url, *await create_client(conn))
+            ctx = paired.Ctx(http, services, token, raw, pairs)
+            for name in names:
+                sys.stdout.write(f"{name} …\n")
+                if name == "E2E":
+                    ctx.figures["E2E"] = await e2e_import.e2e(ctx)
+                else:
+                    rows.append((await CASES[name](ctx)).as_json())
+        await conn.close()
     finally:
         for proc in services.values():
             proc.stop()
-    _print(report)
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"report-{report.figures['environment']['at'].replace(':', '')}.json"
+    return {"ratios": rows, "figures": ctx.figures}
+
+
+async def main() -> None:
+    names = [n.strip() for n in os.environ.get("CASE", "").split(",") if n.strip()] or list(CASES)
+    if names == ["legacy"]:
+        from bench import legacy
+
+        await legacy.main()
+        return
+    unknown = [n for n in names if n not in CASES and n != "E2E"]
+    if unknown:
+        raise SystemExit(f"unknown CASE {unknown}; known: {', '.join(CASES)}, legacy")
     body = {
-        "ratios": [{**dataclasses.asdict(r), "ratio": r.value, "verdict": r.verdict} for r in report.ratios],
-        "figures": report.figures,
+        "environment": environment(),
+        **await paired_cases(names, int(os.environ.get("BENCH_PAIRS", "5"))),
     }
-    path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
-    sys.stdout.write(f"report written to {path.relative_to(OUT.parent.parent)}\n")
+    sys.stdout.write(table(body["ratios"]))
+    sys.stdout.write("figures: " + orjson.dumps(body["figures"], option=orjson.OPT_INDENT_2).decode() + "\n")
+    if RESULTS.exists():
+        PREVIOUS.write_bytes(RESULTS.read_bytes())
+    RESULTS.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    sys.stdout.write(
+        "written to bench/results.json (absolute figures: a loaded 2-core machine; judge ratios)\n"
+    )
 
 
 if __name__ == "__main__":

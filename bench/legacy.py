@@ -1,0 +1,71 @@
+"""`make bench CASE=legacy`: the older single-shot cases (G4, G5, A1, ERP), one measurement each, not yet paired.
+
+    BENCH_ROWS=50000 (default; CI mode: 10000)   BENCH_PROGRESS=200 updates at BENCH_RATE=20/s
+Not part of `make test`: nothing here asserts on speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import os
+import sys
+
+import orjson
+
+from bench.cases import agent_import, import_e2e
+from bench.common import OUT, Report, environment
+from tests.support.stack import ServiceProcess
+
+ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
+PROGRESS = int(os.environ.get("BENCH_PROGRESS", "200"))
+RATE = float(os.environ.get("BENCH_RATE", "20"))
+
+
+async def _erp(report: Report) -> None:
+    """The ERP push/pull case lives with the connector's work; run it when it is there."""
+    if importlib.util.find_spec("bench.cases.erp_sync") is None:
+        report.figures["erp_sync"] = "not run: bench/cases/erp_sync.py is missing"
+        return
+    erp_sync = importlib.import_module("bench.cases.erp_sync")
+    report.figures["erp_sync"] = await erp_sync.run()
+
+
+def _print(report: Report) -> None:
+    out = sys.stdout.write
+    out(f"\n{'id':<10} {'ratio':>7}  {'target':>7} {'floor':>6}  verdict        ours / baseline\n")
+    for r in report.ratios:
+        out(
+            f"{r.gid:<10} {r.value:7.2f}  {r.target:7.2f} {r.floor:6.2f}  {r.verdict:<13}  "
+            f"{r.ours:,.1f} / {r.baseline:,.1f} {r.unit}   {r.what}\n"
+        )
+    out("\nfigures: " + orjson.dumps(report.figures, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+async def main() -> None:
+    report = Report(figures={"environment": environment()})
+    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform", "transform-progress")}
+    try:
+        payloads, _, _ = await import_e2e.run(ROWS, report, services)
+        await import_e2e.materialise(payloads, report)
+        await _erp(report)
+        await agent_import.run(
+            report, services["ingest"], n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5"))
+        )
+    finally:
+        for proc in services.values():
+            proc.stop()
+    _print(report)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"report-{report.figures['environment']['at'].replace(':', '')}.json"
+    body = {
+        "ratios": [{**dataclasses.asdict(r), "ratio": r.value, "verdict": r.verdict} for r in report.ratios],
+        "figures": report.figures,
+    }
+    path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    sys.stdout.write(f"report written to {path.relative_to(OUT.parent.parent)}\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

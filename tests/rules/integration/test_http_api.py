@@ -367,3 +367,32 @@ async def test_sync_statistics_by_day_direction_and_result(
     assert {(today, "local_to_erp", "failed"), (today, "erp_to_local", "success")} <= keys
     assert body["totals"]["local_to_erp"]["failed"] >= 1
     assert (await api("GET", "/customers/sync-statistics", params={"days": 0})).status_code == 422
+
+
+async def test_sync_statistics_endpoint_and_the_seed_view_give_one_answer(
+    api: Api, customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    customer_id = await customers(phone=mobile())
+    await rules_pool.execute(
+        "INSERT INTO sync_log (customer_id, sync_direction, sync_type, sync_result, synced_at) VALUES"
+        " ($1, 'local_to_erp', 'push', 'partial', now() - interval '1 day'),"
+        " ($1, 'local_to_erp', 'push', 'failed', now() - interval '3 days')",
+        customer_id,
+    )
+    view_sql = (
+        "SELECT sync_date, sync_direction, sync_result, count FROM v_sync_statistics"
+        " WHERE sync_date > (now() AT TIME ZONE 'UTC')::date - 2"
+    )
+    for _ in range(20):  # another writer may log between the two reads: read until two reads agree
+        body = (await api("GET", "/customers/sync-statistics", params={"days": 2})).json()
+        served = {(r["date"], r["direction"], r["result"], r["count"]) for r in body["rows"]}
+        view = {
+            (r["sync_date"].isoformat(), r["sync_direction"], r["sync_result"], r["count"])
+            for r in await rules_pool.fetch(view_sql)
+        }
+        if served == view:
+            break
+    assert served == view
+    dates = {r["date"] for r in body["rows"]}
+    assert len(dates) <= 2  # today and yesterday (UTC); the row three days back is outside days=2
+    assert any(r[2] == "partial" for r in served)

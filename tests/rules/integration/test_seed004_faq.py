@@ -90,3 +90,44 @@ WHERE config_key = 'min_quality_score';
     assert (decision.action, decision.rule) == ("CREATE", "high_quality_verified")
     # the lowest score for any sync is the seed's data_quality.min_score_for_sync, still 60
     assert after.config["min_score_for_sync"] == 60
+
+
+SEED_TODAY = """
+SELECT 
+    sync_direction,
+    sync_result,
+    COUNT(*) as count
+FROM erp_sync_logs
+WHERE DATE(synced_at) = DATE('now')
+GROUP BY sync_direction, sync_result;
+"""
+SEED_FAILED_TODAY = """
+SELECT * FROM erp_sync_logs
+WHERE sync_result = 'failed'
+  AND DATE(synced_at) = DATE('now');
+"""
+
+
+async def test_daily_health_check_runs_verbatim_and_agrees_with_v_sync_statistics(tx: asyncpg.Connection) -> None:
+    customer_id = "cu_faq_health_check"
+    await tx.execute("INSERT INTO customers_unified (id, code) VALUES ($1, 'KH-FAQ-HEALTH')", customer_id)
+    base = {(r["sync_direction"], r["sync_result"]): r["count"] for r in await tx.fetch(SEED_TODAY)}
+    failed_before = len(await tx.fetch(SEED_FAILED_TODAY))
+    await tx.execute(
+        "INSERT INTO sync_log (customer_id, sync_direction, sync_type, sync_result, synced_at) VALUES"
+        " ($1, 'local_to_erp', 'push', 'failed', now()), ($1, 'local_to_erp', 'push', 'failed', now()),"
+        " ($1, 'erp_to_local', 'pull', 'success', now()),"
+        " ($1, 'local_to_erp', 'push', 'failed', now() - interval '2 days')",  # not today: not counted
+        customer_id,
+    )
+    today = {(r["sync_direction"], r["sync_result"]): r["count"] for r in await tx.fetch(SEED_TODAY)}
+    assert today[("local_to_erp", "failed")] == base.get(("local_to_erp", "failed"), 0) + 2
+    assert today[("erp_to_local", "success")] == base.get(("erp_to_local", "success"), 0) + 1
+    failed = await tx.fetch(SEED_FAILED_TODAY)
+    assert len(failed) == failed_before + 2
+    assert {r["customer_id"] for r in failed} >= {customer_id}
+    view = {
+        (r["sync_direction"], r["sync_result"]): r["count"]
+        for r in await tx.fetch("SELECT * FROM v_sync_statistics WHERE sync_date = DATE('now')")
+    }
+    assert view == today

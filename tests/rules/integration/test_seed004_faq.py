@@ -67,7 +67,9 @@ WHERE rule_name = 'low_intent';
     assert after.version > before.version  # every replica reloads at its next evaluation
     assert not next(r for r in after.rules if r.name == "low_intent").enabled
     assert decide(LOW_INTENT, after).rule != "low_intent"
-    assert await tx.fetchval("SELECT count(*) FROM erp_sync_rules WHERE is_active = 1;") == len(after.active())
+    assert await tx.fetchval("SELECT count(*) FROM erp_sync_rules WHERE is_active = 1;") == len(
+        after.active()
+    )
 
 
 async def test_q4_is_active_takes_only_0_or_1(tx: asyncpg.Connection) -> None:
@@ -75,7 +77,9 @@ async def test_q4_is_active_takes_only_0_or_1(tx: asyncpg.Connection) -> None:
         await tx.execute("UPDATE erp_sync_rules SET is_active = 2 WHERE rule_name = 'low_intent'")
 
 
-async def test_q4_min_quality_score_is_the_high_quality_threshold_as_in_the_seed(tx: asyncpg.Connection) -> None:
+async def test_q4_min_quality_score_is_the_high_quality_threshold_as_in_the_seed(
+    tx: asyncpg.Connection,
+) -> None:
     before = await book_in(tx)
     assert score(SCORE_75).score == 75
     assert decide(SCORE_75, before).rule != "high_quality_verified"  # 75 < 80
@@ -108,7 +112,9 @@ WHERE sync_result = 'failed'
 """
 
 
-async def test_daily_health_check_runs_verbatim_and_agrees_with_v_sync_statistics(tx: asyncpg.Connection) -> None:
+async def test_daily_health_check_runs_verbatim_and_agrees_with_v_sync_statistics(
+    tx: asyncpg.Connection,
+) -> None:
     customer_id = "cu_faq_health_check"
     await tx.execute("INSERT INTO customers_unified (id, code) VALUES ($1, 'KH-FAQ-HEALTH')", customer_id)
     base = {(r["sync_direction"], r["sync_result"]): r["count"] for r in await tx.fetch(SEED_TODAY)}

@@ -97,7 +97,7 @@ WHERE config_key = 'min_quality_score';
 
 
 SEED_TODAY = """
-SELECT 
+SELECT
     sync_direction,
     sync_result,
     COUNT(*) as count

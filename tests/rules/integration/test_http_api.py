@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 import httpx
 import jwt
 import pytest
@@ -396,3 +397,49 @@ async def test_sync_statistics_endpoint_and_the_seed_view_give_one_answer(
     dates = {r["date"] for r in body["rows"]}
     assert len(dates) <= 2  # today and yesterday (UTC); the row three days back is outside days=2
     assert any(r[2] == "partial" for r in served)
+
+
+async def test_seed_q3_force_resync_requests_every_value_again_through_the_outbox(
+    api: Api, customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    phone = mobile()
+    customer_id = await customers(phone=phone, company_name="汕头宏达彩印有限公司", marked_as_important=True)
+    first = await rules_pool.fetchval("SELECT sync_version FROM customers_unified WHERE id = $1", customer_id)
+    try:
+        r = await api("POST", f"/customers/{customer_id}/resync")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["requested"] is True
+        assert {"phone", "company_name"} <= set(body["fields"])
+        assert body["decision"]["rule"] == "mandatory_marked_important"
+        assert body["erp_sync_status"] == "pending"
+        # the same request is already outstanding: an automatic path would not ask again, a forced re-sync does
+        assert (await api("POST", f"/customers/{customer_id}/resync")).json()["requested"] is True
+        rows = await rules_pool.fetch(
+            "SELECT payload FROM outbox WHERE key = $1 AND topic = 'rules.customer-sync-requested.v1' ORDER BY id",
+            customer_id,
+        )
+        versions = [orjson.loads(r["payload"])["payload"]["version"] for r in rows]
+        assert sorted(versions) == [first + 1, first + 2]  # outbox ids are not an order
+        assert (
+            phone in orjson.loads(rows[0]["payload"])["payload"]["fields"].values()
+        )  # by the ERP's field names
+        triggers = await rules_pool.fetch(
+            "SELECT trigger FROM sync_decisions WHERE customer_id = $1 AND trigger = 'manual_resync'",
+            customer_id,
+        )
+        assert len(triggers) == 2
+    finally:
+        await rules_pool.execute("DELETE FROM outbox WHERE key = $1", customer_id)
+
+
+async def test_seed_q3_force_resync_of_a_customer_the_rules_skip_requests_nothing(
+    api: Api, customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    customer_id = await customers(wechat_nickname="路人")
+    r = await api("POST", f"/customers/{customer_id}/resync")
+    assert r.status_code == 200, r.text
+    assert (r.json()["requested"], r.json()["decision"]["action"]) == (False, "SKIP")
+    assert await rules_pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", customer_id) == 0
+    missing = await api("POST", "/customers/cu_nope/resync")
+    assert (missing.status_code, missing.json()["code"]) == (404, "customer_not_found")

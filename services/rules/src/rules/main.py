@@ -48,6 +48,7 @@ class Context:
     pool: asyncpg.Pool
     tokens: TokenVerifier
     rulebook: RuleBookCache
+    deps: Deps | None = None  # the consumers' decision path, for operator actions (re-sync)
 
 
 DECISIONS_RESOLVE_S = 5.0
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             secret = settings.token_secret.get_secret_value()
             tokens = TokenVerifier(secret, settings.token_issuer, settings.token_audience)
-            app.state.ctx = Context(settings, rt.pool, tokens, cache)
+            app.state.ctx = Context(settings, rt.pool, tokens, cache, deps)
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             yield

@@ -12,7 +12,8 @@ from common.web import ApiError
 from rules.adapters import repository as repo
 from rules.domain.rule_config import RuleError
 from rules.entrypoints.models import ConfigBody, DryRunBody, EvaluateRequest, PolicyBody, RuleBody, RulePatch
-from rules.service_layer import admin, customer_queries
+from rules.service_layer import admin, customer_queries, resync
+from rules.service_layer.decisions import Deps
 
 if TYPE_CHECKING:
     import asyncpg
@@ -151,3 +152,12 @@ async def customer_history(
     return await _guard(
         customer_queries.customer_history(_pool(request), customer_id, limit, before), "customer"
     )
+
+
+@router.post("/customers/{customer_id}/resync")
+async def customer_resync(request: Request, claims: Admin, customer_id: CustomerId) -> dict[str, Any]:
+    """Seed 004 Q3: decide again now and, if the rules say push, request every value we hold again."""
+    ctx = request.app.state.ctx
+    deps: Deps = ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
+    correlation = request.headers.get("x-request-id") or f"resync-{claims.client_id}"
+    return await _guard(resync.force_resync(_pool(request), deps, customer_id, correlation), "customer")

@@ -23,6 +23,7 @@ from common.service import Metrics, base_app
 from rules.config import Settings
 from rules.entrypoints.http import router
 from rules.main import Context
+from rules.service_layer import resync
 from rules.service_layer.customers import Captured, apply_captures
 from rules.service_layer.decisions import Deps, Trigger
 from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
@@ -443,3 +444,37 @@ async def test_seed_q3_force_resync_of_a_customer_the_rules_skip_requests_nothin
     assert await rules_pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", customer_id) == 0
     missing = await api("POST", "/customers/cu_nope/resync")
     assert (missing.status_code, missing.json()["code"]) == (404, "customer_not_found")
+
+
+async def test_seed_q3_in_the_seeds_form_an_sql_status_update_is_worked_off_as_a_resync(
+    customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    customer_id = await customers(
+        phone=mobile(), company_name="汕头宏达彩印有限公司", marked_as_important=True
+    )
+    await rules_pool.execute(
+        "UPDATE customers_unified SET erp_sync_status = 'failed' WHERE id = $1", customer_id
+    )
+    before = await rules_pool.fetchval(
+        "SELECT sync_version FROM customers_unified WHERE id = $1", customer_id
+    )
+    try:
+        # the seed's statement; our ids are text ('cu_…'), so `WHERE id = 123` becomes the customer's id
+        await rules_pool.execute(
+            f"UPDATE customers_unified\nSET erp_sync_status = 'pending'\nWHERE id = '{customer_id}';"
+        )
+        queued = "SELECT count(*) FROM resync_requests WHERE customer_id = $1"
+        # (a rules process of another test session may work it off first: either way it is done exactly once)
+        await resync.work_off_requests(rules_pool, Deps(RuleBookCache(PostgresRuleSource(rules_pool))))
+        assert await rules_pool.fetchval(queued, customer_id) == 0
+        after = await rules_pool.fetchval(
+            "SELECT sync_version FROM customers_unified WHERE id = $1", customer_id
+        )
+        assert (
+            after == before + 1
+        )  # one push request more, and the service's own 'pending' queued nothing more
+        decided = "SELECT count(*) FROM sync_decisions WHERE customer_id = $1 AND trigger = 'manual_resync'"
+        assert await rules_pool.fetchval(decided, customer_id) == 1
+    finally:
+        await rules_pool.execute("DELETE FROM outbox WHERE key = $1", customer_id)
+        await rules_pool.execute("DELETE FROM resync_requests WHERE customer_id = $1", customer_id)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import orjson
 import httpx
 import jwt
+import orjson
 import pytest
 from fastapi import FastAPI
 

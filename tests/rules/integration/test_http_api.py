@@ -478,3 +478,35 @@ async def test_seed_q3_in_the_seeds_form_an_sql_status_update_is_worked_off_as_a
     finally:
         await rules_pool.execute("DELETE FROM outbox WHERE key = $1", customer_id)
         await rules_pool.execute("DELETE FROM resync_requests WHERE customer_id = $1", customer_id)
+
+
+async def test_sales_read_customers_with_customers_read_and_nothing_else(
+    api: Api, customers: Callable[..., Awaitable[str]]
+) -> None:
+    sales = token("customers:read", "sales-1")
+    phone = mobile()
+    tag = uuid.uuid4().hex[:8]
+    found = await customers(phone=phone, company_name=f"揭阳{tag}包装有限公司", address="广东省揭阳市榕城区")
+    await customers(phone=mobile(), company_name=f"汕头{tag}印务有限公司", address="广东省汕头市龙湖区")
+    r = await api("GET", "/customers", auth=sales, params={"name": tag, "region": "揭阳"})
+    assert r.status_code == 200, r.text
+    assert [c["id"] for c in r.json()["customers"]] == [found]
+    assert r.json()["total"] == 1
+    by_phone = await api("GET", "/customers", auth=sales, params={"phone": phone[:11]})
+    assert [c["id"] for c in by_phone.json()["customers"]] == [found]
+    both = await api("GET", "/customers", auth=sales, params={"name": tag, "limit": 1, "status": "pending"})
+    assert both.status_code == 200, both.text
+    assert len(both.json()["customers"]) <= 1
+    assert (await api("GET", f"/customers/{found}", auth=sales)).status_code == 200
+    assert (await api("GET", f"/customers/{found}/history", auth=sales)).status_code == 200
+    for method, path in (("GET", "/rules"), ("POST", f"/customers/{found}/resync")):
+        assert (await api(method, path, auth=sales)).status_code == 403, path
+    for bad in (
+        {"limit": 201},
+        {"phone": "12a"},
+        {"status": "nope"},
+        {"name": "a\x00b"},
+        {"min_quality": 101},
+    ):
+        refused = await api("GET", "/customers", auth=sales, params=bad)
+        assert refused.status_code == 422, (bad, refused.text)

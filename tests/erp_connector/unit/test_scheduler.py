@@ -54,3 +54,32 @@ async def test_a_job_that_ran_recently_waits_for_the_rest_of_its_interval() -> N
 async def test_run_on_start_still_runs_at_once_and_an_unreadable_record_falls_back_to_the_interval() -> None:
     assert await _runs_within(Runs({"pull": 0.0}), 1.0, on_start=True) == 1
     assert await _runs_within(Runs({}, fail=True), 0.5) == 0
+
+
+async def test_one_direction_switched_off_never_runs_while_the_other_does() -> None:
+    """Seed 004's erp_push.enabled: false with erp_pull.enabled: true: due, on start and triggered, only pull runs."""
+    ran: list[str] = []
+    pulled = asyncio.Event()
+
+    async def pull() -> None:
+        ran.append("pull")
+        pulled.set()
+
+    async def push() -> None:
+        ran.append("push")
+
+    scheduler = SyncScheduler(
+        [Job("pull", 3600, pull, True), Job("push", 0.01, push, True, enabled=False)], lambda: True, Runs({})
+    )
+    scheduler.start()
+    try:
+        async with asyncio.timeout(5):
+            await pulled.wait()
+        assert scheduler.trigger(["pull", "push"])["push"] == "disabled"
+        assert scheduler.snapshot()["push"]["enabled"] is False
+        for _ in range(50):  # push is due every 10 ms: 50 loop turns give it every chance to run
+            await asyncio.sleep(0.01)
+    finally:
+        await scheduler.stop()
+    assert "push" not in ran
+    assert ran.count("pull") >= 1

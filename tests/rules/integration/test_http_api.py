@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import jwt
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -22,6 +23,7 @@ from common.service import Metrics, base_app
 from rules.config import Settings
 from rules.entrypoints.http import router
 from rules.main import Context
+from rules.service_layer import resync
 from rules.service_layer.customers import Captured, apply_captures
 from rules.service_layer.decisions import Deps, Trigger
 from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
@@ -371,3 +373,144 @@ async def test_sync_statistics_by_day_direction_and_result(
     assert {(today, "local_to_erp", "failed"), (today, "erp_to_local", "success")} <= keys
     assert body["totals"]["local_to_erp"]["failed"] >= 1
     assert (await api("GET", "/customers/sync-statistics", params={"days": 0})).status_code == 422
+
+
+async def test_sync_statistics_endpoint_and_the_seed_view_give_one_answer(
+    api: Api, customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    customer_id = await customers(phone=mobile())
+    await rules_pool.execute(
+        "INSERT INTO sync_log (customer_id, sync_direction, sync_type, sync_result, synced_at) VALUES"
+        " ($1, 'local_to_erp', 'push', 'partial', now() - interval '1 day'),"
+        " ($1, 'local_to_erp', 'push', 'failed', now() - interval '3 days')",
+        customer_id,
+    )
+    view_sql = (
+        "SELECT sync_date, sync_direction, sync_result, count FROM v_sync_statistics"
+        " WHERE sync_date > (now() AT TIME ZONE 'UTC')::date - 2"
+    )
+    for _ in range(20):  # another writer may log between the two reads: read until two reads agree
+        body = (await api("GET", "/customers/sync-statistics", params={"days": 2})).json()
+        served = {(r["date"], r["direction"], r["result"], r["count"]) for r in body["rows"]}
+        view = {
+            (r["sync_date"].isoformat(), r["sync_direction"], r["sync_result"], r["count"])
+            for r in await rules_pool.fetch(view_sql)
+        }
+        if served == view:
+            break
+    assert served == view
+    dates = {r["date"] for r in body["rows"]}
+    assert len(dates) <= 2  # today and yesterday (UTC); the row three days back is outside days=2
+    assert any(r[2] == "partial" for r in served)
+
+
+async def test_seed_q3_force_resync_requests_every_value_again_through_the_outbox(
+    api: Api, customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    phone = mobile()
+    customer_id = await customers(phone=phone, company_name="汕头宏达彩印有限公司", marked_as_important=True)
+    first = await rules_pool.fetchval("SELECT sync_version FROM customers_unified WHERE id = $1", customer_id)
+    try:
+        r = await api("POST", f"/customers/{customer_id}/resync")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["requested"] is True
+        assert {"phone", "company_name"} <= set(body["fields"])
+        assert body["decision"]["rule"] == "mandatory_marked_important"
+        assert body["erp_sync_status"] == "pending"
+        # the same request is already outstanding: an automatic path would not ask again, a forced re-sync does
+        assert (await api("POST", f"/customers/{customer_id}/resync")).json()["requested"] is True
+        rows = await rules_pool.fetch(
+            "SELECT payload FROM outbox WHERE key = $1 AND topic = 'rules.customer-sync-requested.v1' ORDER BY id",
+            customer_id,
+        )
+        versions = [orjson.loads(r["payload"])["payload"]["version"] for r in rows]
+        assert sorted(versions) == [first + 1, first + 2]  # outbox ids are not an order
+        assert (
+            phone in orjson.loads(rows[0]["payload"])["payload"]["fields"].values()
+        )  # by the ERP's field names
+        triggers = await rules_pool.fetch(
+            "SELECT trigger FROM sync_decisions WHERE customer_id = $1 AND trigger = 'manual_resync'",
+            customer_id,
+        )
+        assert len(triggers) == 2
+    finally:
+        await rules_pool.execute("DELETE FROM outbox WHERE key = $1", customer_id)
+
+
+async def test_seed_q3_force_resync_of_a_customer_the_rules_skip_requests_nothing(
+    api: Api, customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    customer_id = await customers(wechat_nickname="路人")
+    r = await api("POST", f"/customers/{customer_id}/resync")
+    assert r.status_code == 200, r.text
+    assert (r.json()["requested"], r.json()["decision"]["action"]) == (False, "SKIP")
+    assert await rules_pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", customer_id) == 0
+    missing = await api("POST", "/customers/cu_nope/resync")
+    assert (missing.status_code, missing.json()["code"]) == (404, "customer_not_found")
+
+
+async def test_seed_q3_in_the_seeds_form_an_sql_status_update_is_worked_off_as_a_resync(
+    customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
+) -> None:
+    customer_id = await customers(
+        phone=mobile(), company_name="汕头宏达彩印有限公司", marked_as_important=True
+    )
+    await rules_pool.execute(
+        "UPDATE customers_unified SET erp_sync_status = 'failed' WHERE id = $1", customer_id
+    )
+    before = await rules_pool.fetchval(
+        "SELECT sync_version FROM customers_unified WHERE id = $1", customer_id
+    )
+    try:
+        # the seed's statement; our ids are text ('cu_…'), so `WHERE id = 123` becomes the customer's id
+        await rules_pool.execute(
+            f"UPDATE customers_unified\nSET erp_sync_status = 'pending'\nWHERE id = '{customer_id}';"
+        )
+        queued = "SELECT count(*) FROM resync_requests WHERE customer_id = $1"
+        # (a rules process of another test session may work it off first: either way it is done exactly once)
+        await resync.work_off_requests(rules_pool, Deps(RuleBookCache(PostgresRuleSource(rules_pool))))
+        assert await rules_pool.fetchval(queued, customer_id) == 0
+        after = await rules_pool.fetchval(
+            "SELECT sync_version FROM customers_unified WHERE id = $1", customer_id
+        )
+        assert (
+            after == before + 1
+        )  # one push request more, and the service's own 'pending' queued nothing more
+        decided = "SELECT count(*) FROM sync_decisions WHERE customer_id = $1 AND trigger = 'manual_resync'"
+        assert await rules_pool.fetchval(decided, customer_id) == 1
+    finally:
+        await rules_pool.execute("DELETE FROM outbox WHERE key = $1", customer_id)
+        await rules_pool.execute("DELETE FROM resync_requests WHERE customer_id = $1", customer_id)
+
+
+async def test_sales_read_customers_with_customers_read_and_nothing_else(
+    api: Api, customers: Callable[..., Awaitable[str]]
+) -> None:
+    sales = token("customers:read", "sales-1")
+    phone = mobile()
+    tag = uuid.uuid4().hex[:8]
+    found = await customers(phone=phone, company_name=f"揭阳{tag}包装有限公司", address="广东省揭阳市榕城区")
+    await customers(phone=mobile(), company_name=f"汕头{tag}印务有限公司", address="广东省汕头市龙湖区")
+    r = await api("GET", "/customers", auth=sales, params={"name": tag, "region": "揭阳"})
+    assert r.status_code == 200, r.text
+    assert [c["id"] for c in r.json()["customers"]] == [found]
+    assert r.json()["total"] == 1
+    by_phone = await api("GET", "/customers", auth=sales, params={"phone": phone[:11]})
+    assert [c["id"] for c in by_phone.json()["customers"]] == [found]
+    both = await api("GET", "/customers", auth=sales, params={"name": tag, "limit": 1, "status": "pending"})
+    assert both.status_code == 200, both.text
+    assert len(both.json()["customers"]) <= 1
+    assert (await api("GET", f"/customers/{found}", auth=sales)).status_code == 200
+    assert (await api("GET", f"/customers/{found}/history", auth=sales)).status_code == 200
+    for method, path in (("GET", "/rules"), ("POST", f"/customers/{found}/resync")):
+        assert (await api(method, path, auth=sales)).status_code == 403, path
+    for bad in (
+        {"limit": 201},
+        {"phone": "12a"},
+        {"status": "nope"},
+        {"name": "a\x00b"},
+        {"min_quality": 101},
+    ):
+        refused = await api("GET", "/customers", auth=sales, params=bad)
+        assert refused.status_code == 422, (bad, refused.text)

@@ -36,14 +36,14 @@ async def test_a_hand_written_sql_update_reaches_replicas_without_a_restart(rule
     name = "test_sql_edit"
     await rules_pool.execute(
         "INSERT INTO erp_sync_rules (rule_name, rule_priority, rule_conditions, rule_action, reason_template,"
-        " is_active) VALUES ($1, 1, '[]', 'skip', 'r', false)",
+        " is_active) VALUES ($1, 1, '[]', 'skip', 'r', 0)",
         name,
     )
     try:
         assert not next(r for r in (await replica_a.get()).rules if r.name == name).enabled
         assert not next(r for r in (await replica_b.get()).rules if r.name == name).enabled
         # the seed's FAQ Q4: edit the table by hand, no reload call
-        await rules_pool.execute("UPDATE erp_sync_rules SET is_active = true WHERE rule_name = $1", name)
+        await rules_pool.execute("UPDATE erp_sync_rules SET is_active = 1 WHERE rule_name = $1", name)
         for replica in (replica_a, replica_b):
             assert next(r for r in (await replica.get()).rules if r.name == name).enabled
     finally:

@@ -69,7 +69,7 @@ def test_high_quality_license_applies_once_the_first_high_rule_is_off() -> None:
 
 def test_medium_phone_and_quote_needs_the_quality_gate() -> None:
     d = decide({**GOOD, "has_quote_request": True})  # 15 + 20 + 10 = 45 < 60
-    assert (d.action, d.rule, d.gates) == ("SKIP", "medium_phone_quote", ("min_quality_score",))
+    assert (d.action, d.rule, d.gates) == ("SKIP", "medium_phone_quote", ("min_score_for_sync",))
     assert "低于最低同步分 60 分" in d.reason
     d = decide(
         {**GOOD, "has_quote_request": True, "phone_verified": True, "intent_score": 60}
@@ -127,7 +127,7 @@ def test_verify_before_sync_holds_a_push_with_a_bad_phone() -> None:
 def test_a_threshold_from_the_config_moves_a_decision() -> None:
     customer = {**GOOD, "phone_verified": True, "company_name_verified": True, "intent_score": 60}  # 75
     assert decide(customer).rule != "high_quality_verified"
-    assert decide(customer, propose(BOOK, {}, [], {"high_quality_score": 75})).rule == "high_quality_verified"
+    assert decide(customer, propose(BOOK, {}, [], {"min_quality_score": 75})).rule == "high_quality_verified"
 
 
 def test_priority_not_list_order_decides_and_ties_keep_their_position() -> None:

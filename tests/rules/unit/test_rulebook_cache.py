@@ -37,15 +37,15 @@ async def test_the_book_is_loaded_once_while_the_version_stays() -> None:
 async def test_a_new_version_is_loaded_at_the_next_use() -> None:
     source = FakeRuleSource()
     replica_a, replica_b = RuleBookCache(source), RuleBookCache(source)
-    assert (await replica_a.get()).config["min_quality_score"] == 60
-    assert (await replica_b.get()).config["min_quality_score"] == 60
-    source.config["min_quality_score"] = 70
+    assert (await replica_a.get()).config["min_score_for_sync"] == 60
+    assert (await replica_b.get()).config["min_score_for_sync"] == 60
+    source.config["min_score_for_sync"] = 70
     source.rules = [r for r in source.rules if r["name"] != "low_engagement"]
     source.bump()
     for replica in (replica_a, replica_b):
         book = await replica.get()
         assert book.version == 2
-        assert book.config["min_quality_score"] == 70
+        assert book.config["min_score_for_sync"] == 70
         assert "low_engagement" not in {r.name for r in book.rules}
 
 

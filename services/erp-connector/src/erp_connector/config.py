@@ -52,6 +52,9 @@ class ErpSettings(BaseModel):
 
 
 class PullSettings(BaseModel):
+    enabled: bool = Field(
+        default=True, description="Seed 004's erp_pull.enabled: false = no pull runs at all"
+    )
     interval_s: float = Field(default=3600.0, gt=0, description="Hourly by default (seed 004)")
     page_size: int = Field(default=200, ge=100, le=500)
     page_pause_s: float = Field(default=0.05, ge=0, description="Pause between pages")
@@ -65,6 +68,9 @@ class PullSettings(BaseModel):
 
 
 class PushSettings(BaseModel):
+    enabled: bool = Field(
+        default=True, description="Seed 004's erp_push.enabled: false = requests queue, nothing is sent"
+    )
     interval_s: float = Field(default=1800.0, gt=0, description="Every 30 min by default (seed 004)")
     batch_size: int = Field(default=50, ge=1, le=500)
     concurrency: int = Field(default=4, ge=1, le=32)

@@ -151,8 +151,20 @@ def create_app(
             push = PushWorker(rt.pool, client, control, erp_metrics, budget, push_policy(settings), outcomes)
             scheduler = SyncScheduler(
                 [
-                    Job("pull", settings.pull.interval_s, pull.run, settings.run_on_start),
-                    Job("push", settings.push.interval_s, push.run, settings.run_on_start),
+                    Job(
+                        "pull",
+                        settings.pull.interval_s,
+                        pull.run,
+                        settings.run_on_start,
+                        enabled=settings.pull.enabled,
+                    ),
+                    Job(
+                        "push",
+                        settings.push.interval_s,
+                        push.run,
+                        settings.run_on_start,
+                        enabled=settings.push.enabled,
+                    ),
                 ],
                 lambda: control.running,
                 PostgresJobRuns(rt.pool),

@@ -21,5 +21,8 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
 
     port: int = 8103
     customer_batch_size: int = Field(default=200, ge=1, le=2000, description="Records per consumer batch")
+    resync_poll_s: float = Field(
+        default=5.0, gt=0, le=3600, description="Seed 004 Q3: SQL re-sync requests polled"
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     retention: RulesRetention = RulesRetention()

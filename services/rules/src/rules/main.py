@@ -25,6 +25,7 @@ from rules.entrypoints.kafka import (
     on_erp_customer_pulled,
     on_wechat_customer_captured,
 )
+from rules.service_layer import resync
 from rules.service_layer.decisions import Deps
 from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
 
@@ -48,6 +49,7 @@ class Context:
     pool: asyncpg.Pool
     tokens: TokenVerifier
     rulebook: RuleBookCache
+    deps: Deps | None = None  # the consumers' decision path, for operator actions (re-sync)
 
 
 DECISIONS_RESOLVE_S = 5.0
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rt = ServiceRuntime("rules", SCHEMA, settings, metrics)
         await rt.open([*CONSUMED, topics.RULES_CUSTOMER_SYNC_REQUESTED])
         resolver: asyncio.Task[None] | None = None
+        resyncs: asyncio.Task[None] | None = None
         try:
             cache = RuleBookCache(PostgresRuleSource(rt.pool))
             deps = Deps(cache, decisions.record)
@@ -105,15 +108,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             secret = settings.token_secret.get_secret_value()
             tokens = TokenVerifier(secret, settings.token_issuer, settings.token_audience)
-            app.state.ctx = Context(settings, rt.pool, tokens, cache)
+            app.state.ctx = Context(settings, rt.pool, tokens, cache, deps)
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
+            resyncs = asyncio.create_task(resync.work_off_every(rt.pool, deps, settings.resync_poll_s))
             yield
         finally:
-            if resolver is not None:
-                resolver.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await resolver
+            for task in (resolver, resyncs):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await rt.close()
 
     app = base_app("rules", metrics, lifespan, settings.max_body_bytes)

@@ -28,6 +28,9 @@ class Job:
     run: Callable[[], Awaitable[Any]]
     on_start: bool
     needs_running: bool = True  # skipped while paused or stopped (pruning is not)
+    enabled: bool = (
+        True  # seed 004's erp_pull.enabled / erp_push.enabled: off = never runs, not even triggered
+    )
 
 
 class JobRuns(Protocol):
@@ -65,6 +68,9 @@ class SyncScheduler:
             raise NotRunningError
         answer = {}
         for name in names:
+            if not self._jobs[name].enabled:
+                answer[name] = "disabled"
+                continue
             answer[name] = "queued_after_current_run" if self._busy[name] else "started"
             self._wake[name].set()
         return answer
@@ -72,7 +78,8 @@ class SyncScheduler:
     def snapshot(self) -> dict[str, Any]:
         now, wall = time.monotonic(), time.time()
         return {
-            name: {"running": self._busy[name], "next_in_s": round(max(0.0, self._next_at[name] - now), 1)}
+            name: {"running": self._busy[name], "enabled": self._jobs[name].enabled}
+            | {"next_in_s": round(max(0.0, self._next_at[name] - now), 1)}
             | {"next_at_epoch": round(wall + max(0.0, self._next_at[name] - now), 3)}
             for name in self._jobs
         }
@@ -106,7 +113,7 @@ class SyncScheduler:
                     await wake.wait()
             wake.clear()
             self._next_at[job.name] = time.monotonic() + job.interval_s
-            if job.needs_running and not self._is_running():
+            if not job.enabled or (job.needs_running and not self._is_running()):
                 continue
             self._busy[job.name] = True
             try:

@@ -7,7 +7,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-SCOPES = frozenset({"contracts:write", "progress:write", "customers:write", "sync:read", "admin"})
+SCOPES = frozenset(
+    {"contracts:write", "progress:write", "customers:write", "sync:read", "customers:read", "admin"}
+)
 
 
 @dataclass(frozen=True, slots=True)

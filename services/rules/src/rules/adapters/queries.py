@@ -57,11 +57,12 @@ async def pending(pool: asyncpg.Pool, limit: int, offset: int) -> tuple[int, lis
 
 
 async def statistics(pool: asyncpg.Pool, days: int) -> tuple[list[dict[str, Any]], int]:
-    """Counts by day (UTC), direction and result over the last `days` days; failures in the last hour."""
+    """Counts by day (UTC), direction and result for today and the `days - 1` UTC days before; failures in the
+    last hour. The counts are the seed's view `v_sync_statistics`, read as it is: one definition, one answer."""
     rows = await pool.fetch(
-        """SELECT (synced_at AT TIME ZONE 'UTC')::date AS day, sync_direction, sync_result, count(*) AS n
-           FROM sync_log WHERE synced_at >= now() - make_interval(days => $1)
-           GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2, 3""",
+        """SELECT sync_date AS day, sync_direction, sync_result, count AS n FROM v_sync_statistics
+           WHERE sync_date > (now() AT TIME ZONE 'UTC')::date - $1::int
+           ORDER BY 1 DESC, 2, 3""",
         days,
     )
     failures = await pool.fetchval(

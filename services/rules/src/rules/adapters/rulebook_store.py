@@ -33,7 +33,7 @@ def rule_row(r: asyncpg.Record) -> dict[str, Any]:
         "reason": r["reason_template"],
         "confidence": float(r["confidence"]) if r["confidence"] is not None else None,
         "gate_exempt": r["gate_exempt"],
-        "enabled": r["is_active"],
+        "enabled": bool(r["is_active"]),  # smallint 0/1, the seed's form (0060)
         "description": r["description"],
         "updated_at": r["updated_at"].isoformat(),
         "updated_by": r["updated_by"],
@@ -80,7 +80,7 @@ async def write_rule(conn: asyncpg.Connection, new: dict[str, Any], who: str) ->
         new["reason"],
         new["confidence"],
         new["gate_exempt"],
-        new["enabled"],
+        int(new["enabled"]),
         new["description"],
         who,
     )

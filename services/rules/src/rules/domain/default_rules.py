@@ -23,7 +23,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         "high_quality_verified",
         80,
-        (Condition("quality_score", ">=", config="high_quality_score"),),
+        (Condition("quality_score", ">=", config="min_quality_score"),),
         "sync",
         "高质量客户（{quality_score}分），自动同步",
         position=5,
@@ -31,7 +31,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         "high_quality_license",
         75,
-        (_true("business_license_verified"), Condition("quality_score", ">=", config="high_quality_score")),
+        (_true("business_license_verified"), Condition("quality_score", ">=", config="min_quality_score")),
         "sync",
         "高质量客户（{quality_score}分，营业执照已验证），自动同步",
         position=6,

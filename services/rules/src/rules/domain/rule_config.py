@@ -22,8 +22,9 @@ class ConfigSpec:
 
 
 CONFIG: Mapping[str, ConfigSpec] = {
-    "min_quality_score": ConfigSpec(int, 60, "最低同步质量分（强制规则除外）", 0, 100),
-    "high_quality_score": ConfigSpec(int, 80, "高质量规则的质量分门槛", 0, 100),
+    # The seed's names (migration 0060): data_quality.min_score_for_sync and high_quality_sync.min_quality_score.
+    "min_score_for_sync": ConfigSpec(int, 60, "最低同步质量分（强制规则除外）", 0, 100),
+    "min_quality_score": ConfigSpec(int, 80, "高质量规则的质量分门槛", 0, 100),
     "min_intent_score": ConfigSpec(int, 50, "最低意向分（供规则条件引用）", 0, 100),
     "batch_size": ConfigSpec(int, 50, "推送批量（参考值；erp-connector 以自身设置为准）", 1, 1000),
     "verify_before_sync": ConfigSpec(bool, True, "推送前校验必填项与格式"),

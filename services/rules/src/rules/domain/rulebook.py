@@ -56,7 +56,7 @@ class Rule:
     reason: str  # template: {fact} is replaced by the fact's value
     enabled: bool = True
     confidence: float | None = None  # None: quality score / 100
-    gate_exempt: bool = False  # mandatory rules skip the min_quality_score gate
+    gate_exempt: bool = False  # mandatory rules skip the min_score_for_sync gate
     position: int = 0  # order among equal priorities
     description: str = ""
 
@@ -121,10 +121,10 @@ def _decide(rule: Rule, facts: Facts, book: RuleBook) -> Decision:
     if rule.action == "skip":
         return Decision("SKIP", rule.name, reason, 0.0)
     confidence = rule.confidence if rule.confidence is not None else quality / 100
-    minimum = int(book.config["min_quality_score"])
+    minimum = int(book.config["min_score_for_sync"])
     if not rule.gate_exempt and quality < minimum:
         gated = f"{reason}；但数据质量 {quality} 分低于最低同步分 {minimum} 分，暂不同步"
-        return Decision("SKIP", rule.name, gated, confidence, ("min_quality_score",))
+        return Decision("SKIP", rule.name, gated, confidence, ("min_score_for_sync",))
     if book.config["verify_before_sync"] and (problems := sync_problems(facts)):
         checked = f"{reason}；但同步前校验未通过：{'；'.join(problems)}"
         return Decision("SKIP", rule.name, checked, confidence, ("verify_before_sync",))

@@ -20,14 +20,17 @@ from rules.domain.quality import Quality, score
 from rules.domain.rulebook import Decision, RuleBook, evaluate
 
 
-def differences(fields: Mapping[str, Slot], policy: Mapping[str, Strategy], creating: bool) -> dict[str, Any]:
-    """Our values the ERP lacks, by our field names. An unverified core value goes only into a create."""
+def differences(
+    fields: Mapping[str, Slot], policy: Mapping[str, Strategy], creating: bool, *, force: bool = False
+) -> dict[str, Any]:
+    """Our values the ERP lacks, by our field names. An unverified core value goes only into a create.
+    `force` (seed 004 Q3, an operator's re-sync): every value we hold, also those the ERP already shows."""
     out = {}
     for name, spec in CATALOG.items():
         slot = fields.get(name)
-        if spec.push_name is None or slot is None or slot.value is None or slot.source == "erp":
+        if spec.push_name is None or slot is None or slot.value is None:
             continue
-        if slot.value == slot.erp_value:
+        if not force and (slot.source == "erp" or slot.value == slot.erp_value):
             continue
         if policy.get(name, spec.strategy) is Strategy.ERP_UNLESS_VERIFIED and not (
             slot.verified or creating
@@ -52,14 +55,15 @@ def evaluate_customer(customer: Customer, book: RuleBook) -> tuple[Decision, Qua
     return evaluate(facts_of(flat, quality), book), quality
 
 
-def plan(customer: Customer, book: RuleBook, *, may_emit: bool = True) -> Plan:
-    """`may_emit=False` after a failed push: the connector has retried; the next change asks again."""
+def plan(customer: Customer, book: RuleBook, *, may_emit: bool = True, force: bool = False) -> Plan:
+    """`may_emit=False` after a failed push: the connector has retried; the next change asks again.
+    `force`: an operator's re-sync asks again even for values the ERP shows or a request already carries."""
     decision, quality = evaluate_customer(customer, book)
     creating = customer.erp_customer_id is None
-    diffs = differences(customer.fields, book.policy, creating)
+    diffs = differences(customer.fields, book.policy, creating, force=force)
     push = diffs if decision.pushes else {}
     sync = customer.sync
-    already_asked = sync.outstanding and push.items() <= sync.requested.items()
+    already_asked = not force and sync.outstanding and push.items() <= sync.requested.items()
     emit = may_emit and bool(push) and not already_asked
     status: SyncStatus
     if emit or sync.outstanding:

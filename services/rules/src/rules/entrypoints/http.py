@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
 from rules.adapters import repository as repo
+from rules.adapters.customer_search import Search, search
 from rules.domain.rule_config import RuleError
 from rules.entrypoints.models import ConfigBody, DryRunBody, EvaluateRequest, PolicyBody, RuleBody, RulePatch
-from rules.service_layer import admin, customer_queries
+from rules.service_layer import admin, customer_queries, resync
+from rules.service_layer.decisions import Deps
 
 if TYPE_CHECKING:
     import asyncpg
@@ -24,6 +26,9 @@ T = TypeVar("T")
 
 
 Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
+# Sales staff read customers (admin passes every scope check too)
+STORABLE = r"^[^\x00]+$"  # PostgreSQL text holds no NUL: refused as 422, never a 500
+Reader = Annotated[TokenClaims, Depends(require_scope("customers:read"))]
 RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 
@@ -125,6 +130,25 @@ async def pending_sync(
     return await customer_queries.pending_sync(_pool(request), limit, offset)
 
 
+@router.get("/customers")
+async def customer_list(
+    request: Request,
+    _: Reader,
+    name: Annotated[str | None, Query(min_length=1, max_length=100, pattern=STORABLE)] = None,
+    phone: Annotated[str | None, Query(pattern=r"^[0-9]{1,11}$")] = None,
+    region: Annotated[str | None, Query(min_length=1, max_length=100, pattern=STORABLE)] = None,
+    min_quality: Annotated[int | None, Query(ge=0, le=100)] = None,
+    max_quality: Annotated[int | None, Query(ge=0, le=100)] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|synced|failed|skipped)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> dict[str, Any]:
+    """Customers for sales (customers:read): search by name, phone prefix, region, quality and sync state."""
+    query = Search(name, phone, region, min_quality, max_quality, status, limit, offset)
+    total, rows = await search(_pool(request), query)
+    return {"total": total, "limit": limit, "offset": offset, "customers": rows}
+
+
 @router.get("/customers/sync-statistics")
 async def sync_statistics(
     request: Request, _: Admin, days: Annotated[int, Query(ge=1, le=90)] = 7
@@ -134,7 +158,7 @@ async def sync_statistics(
 
 
 @router.get("/customers/{customer_id}")
-async def customer_detail(request: Request, _: Admin, customer_id: CustomerId) -> dict[str, Any]:
+async def customer_detail(request: Request, _: Reader, customer_id: CustomerId) -> dict[str, Any]:
     """One unified customer: values, per-field provenance, quality, sync state and recent decisions."""
     return await _guard(customer_queries.customer_detail(_pool(request), customer_id), "customer")
 
@@ -142,7 +166,7 @@ async def customer_detail(request: Request, _: Admin, customer_id: CustomerId) -
 @router.get("/customers/{customer_id}/history")
 async def customer_history(
     request: Request,
-    _: Admin,
+    _: Reader,
     customer_id: CustomerId,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -151,3 +175,12 @@ async def customer_history(
     return await _guard(
         customer_queries.customer_history(_pool(request), customer_id, limit, before), "customer"
     )
+
+
+@router.post("/customers/{customer_id}/resync")
+async def customer_resync(request: Request, claims: Admin, customer_id: CustomerId) -> dict[str, Any]:
+    """Seed 004 Q3: decide again now and, if the rules say push, request every value we hold again."""
+    ctx = request.app.state.ctx
+    deps: Deps = ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
+    correlation = request.headers.get("x-request-id") or f"resync-{claims.client_id}"
+    return await _guard(resync.force_resync(_pool(request), deps, customer_id, correlation), "customer")

@@ -65,11 +65,12 @@ async def finish(
     touch: repo.Touch,
     *,
     may_emit: bool = True,
+    force: bool = False,
 ) -> Plan:
     key = customer.name_key
     if key and not customer.contract_linked and await repo.has_contract_lines(conn, key):
         customer = replace(customer, contract_linked=True)
-    outcome = plan(customer, book, may_emit=may_emit)
+    outcome = plan(customer, book, may_emit=may_emit, force=force)
     sync = replace(customer.sync, status=outcome.status)
     if outcome.emit:
         sync = replace(sync, version=sync.version + 1, requested=outcome.push)

@@ -1,0 +1,69 @@
+"""Seed 004 Q3: an operator forces a customer's re-sync. The rules decide as after any change; when they say push,
+every value we hold is requested again (not only what the ERP lacks), through the same outbox as every push."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from rules.adapters import customers as repo
+from rules.service_layer.admin import NotFoundError
+from rules.service_layer.decisions import Deps, Trigger, finish
+
+if TYPE_CHECKING:
+    import asyncpg
+
+log = logging.getLogger(__name__)
+
+
+async def force_resync(
+    pool: asyncpg.Pool, deps: Deps, customer_id: str, correlation_id: str
+) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        return await _resync(conn, deps, customer_id, correlation_id)
+
+
+async def _resync(
+    conn: asyncpg.Connection, deps: Deps, customer_id: str, correlation_id: str
+) -> dict[str, Any]:
+    customer = await repo.find(conn, "id", customer_id)
+    if customer is None:
+        raise NotFoundError(customer_id)
+    book = await deps.rulebook.get()
+    trigger = Trigger("manual_resync", uuid.uuid4(), correlation_id)
+    outcome = await finish(conn, customer, [], trigger, book, deps, repo.Touch(), force=True)
+    d = outcome.decision
+    return {
+        "customer_id": customer_id,
+        "requested": outcome.emit,
+        "fields": sorted(outcome.push) if outcome.emit else [],
+        "decision": {"action": d.action, "rule": d.rule, "reason": d.reason, "gates": list(d.gates)},
+        "erp_sync_status": outcome.status,
+    }
+
+
+async def work_off_requests(pool: asyncpg.Pool, deps: Deps, limit: int = 50) -> int:
+    """The seed's form of Q3 (migration 0062): customers an operator set to 'pending' by SQL, re-synced."""
+    done = 0
+    while done < limit:
+        async with pool.acquire() as conn, conn.transaction():  # the request goes only with its effect
+            row = await conn.fetchrow(
+                "DELETE FROM resync_requests WHERE id = (SELECT id FROM resync_requests ORDER BY id"
+                " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING customer_id, requested_by"
+            )
+            if row is None:
+                return done
+            await _resync(conn, deps, row["customer_id"], f"sql-resync-{row['requested_by']}")
+        done += 1
+    return done
+
+
+async def work_off_every(pool: asyncpg.Pool, deps: Deps, interval_s: float) -> None:
+    while True:
+        try:
+            await work_off_requests(pool, deps)
+        except Exception:  # the database is away or a customer fails: logged, the next turn tries again
+            log.exception("operator re-sync requests: run failed")
+        await asyncio.sleep(interval_s)

@@ -30,7 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--name", default="")
     create.add_argument("--per-minute", type=int, default=60)
-    create.add_argument("--per-day", type=int, default=10_000)
+    create.add_argument("--per-day", type=int, default=10_000, help="requests per UTC day")
+    create.add_argument(
+        "--rows-per-day", type=int, default=10_000, help="contract lines per China day (seed 000 dailyLimit)"
+    )
     create.add_argument("--secret-env", default=None, help="take the secret from this env var instead")
     create.add_argument("--if-missing", action="store_true", help="do nothing when the client exists")
     sub.add_parser("list", help="list clients (never secrets)")
@@ -45,7 +48,7 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
         return (
             "\n".join(
                 f"{r['client_id']}\t{','.join(r['scopes'])}\t{'disabled' if r['disabled'] else 'active'}"
-                f"\t{r['rate_per_minute']}/min\t{r['rate_per_day']}/day"
+                f"\t{r['rate_per_minute']}/min\t{r['rate_per_day']}/day\t{r['rows_per_day']} rows/day"
                 for r in rows
             )
             or "(no clients)"
@@ -69,6 +72,7 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
         args.per_minute,
         args.per_day,
         if_missing=args.if_missing,
+        rows_per_day=args.rows_per_day,
     )
     if not created:
         return f"{args.client_id}: exists, unchanged"

@@ -19,7 +19,7 @@ from ingest.entrypoints.capture_models import CaptureBody
 from ingest.service_layer.access import InvalidClientError, RateLimitedError, login
 from ingest.service_layer.batches import UploadBatch, upload_batch
 from ingest.service_layer.captures import capture_customer
-from ingest.service_layer.errors import IngestError
+from ingest.service_layer.errors import DailyRowLimitError, IngestError
 from ingest.service_layer.idempotency import IdempotentRequest
 from ingest.service_layer.progress import report_progress
 
@@ -29,6 +29,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 def _as_api_error(exc: IngestError) -> ApiError:
     retry = {"Retry-After": "1"} if exc.status == 503 else None  # busy: the same request will do shortly
+    if isinstance(exc, DailyRowLimitError):
+        retry = {"Retry-After": str(exc.retry_after_s)}  # the next China-day midnight
     return ApiError(exc.status, exc.code, exc.message, headers=retry)
 
 

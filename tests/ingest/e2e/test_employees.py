@@ -127,3 +127,43 @@ async def test_the_scope_is_required(
         f"{services['ingest'].url}/sync/employees/batch", json={"employees": [_emp("E1")]}, headers=auth
     )
     assert r.status_code == 403, r.text
+
+
+def _gauge(text: str, flag: str) -> float:
+    line = next(
+        x for x in text.splitlines() if x.startswith(f'rollsync_progress_flagged_reporter{{flag="{flag}"}}')
+    )
+    return float(line.split()[-1])
+
+
+async def test_a_report_by_an_unknown_or_inactive_reporter_is_accepted_flagged_and_counted(
+    ctx: dict[str, Any],
+    admin: asyncpg.Connection,
+    services: dict[str, ServiceProcess],
+    http: httpx.AsyncClient,
+) -> None:
+    url = services["ingest"].url
+    active, gone = f"E{uuid.uuid4().hex[:8]}", f"E{uuid.uuid4().hex[:8]}"
+    assert (await _post(ctx, {"employees": [_emp(active), _emp(gone, active=False)]})).json()["accepted"] == 2
+    auth = await _token(admin, services, http, ["contracts:write", "progress:write"])
+    c = f"RP{uuid.uuid4().hex[:8]}"
+    rows = [{"合同编号": c, "产品ID": "P1", "产品名称": "陶瓷网纹辊", p: "未开始"} for p in ("热喷涂",)]
+    rows[0].update({"磨削": "未开始", "镀铬": "未开始"})
+    assert (await http.post(f"{url}/sync/contracts/batch", json={"contracts": rows}, headers=auth)).json()[
+        "accepted"
+    ] == 1
+    before = (await http.get(f"{url}/metrics")).text
+    by = {"热喷涂": active, "磨削": gone, "镀铬": f"nobody-{uuid.uuid4().hex[:6]}"}
+    for process, who in by.items():
+        body = {process: "进行中", "updated_by": who, "update_time": "2024-05-01T10:00:00Z"}
+        r = await http.put(f"{url}/sync/contracts/{c}/progress", json=body, headers=auth)
+        assert r.status_code == 200, r.text
+    flags = dict(
+        await admin.fetch(
+            "SELECT process, reporter_flag FROM ingest.progress_state WHERE contract_no = $1", c
+        )
+    )
+    assert flags == {"热喷涂": None, "磨削": "inactive", "镀铬": "unknown"}
+    after = (await http.get(f"{url}/metrics")).text
+    assert _gauge(after, "inactive") >= _gauge(before, "inactive") + 1
+    assert _gauge(after, "unknown") >= _gauge(before, "unknown") + 1

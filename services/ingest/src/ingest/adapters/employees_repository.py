@@ -31,3 +31,34 @@ async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id:
         client_id,
     )
     return {r["employee_no"] for r in rows}
+
+
+async def reporter_flag(conn: asyncpg.Connection, updated_by: str) -> str | None:
+    """None for an active employee (matched by number, else by name); 'inactive' or 'unknown' otherwise."""
+    active = await conn.fetchval(
+        "SELECT active FROM employees WHERE employee_no = $1 OR name = $1"
+        " ORDER BY employee_no = $1 DESC, active DESC LIMIT 1",
+        updated_by,
+    )
+    if active is None:
+        return "unknown"
+    return None if active else "inactive"
+
+
+async def flag_progress(
+    conn: asyncpg.Connection, contract_no: str, product_id: str, process: str, flag: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE progress_state SET reporter_flag = $4 WHERE contract_no = $1 AND product_id = $2 AND process = $3",
+        contract_no,
+        product_id,
+        process,
+        flag,
+    )
+
+
+async def flagged_reports(pool: asyncpg.Pool) -> dict[str, int]:
+    rows = await pool.fetch(
+        "SELECT reporter_flag, count(*) AS n FROM progress_state WHERE reporter_flag IS NOT NULL GROUP BY 1"
+    )
+    return {r["reporter_flag"]: int(r["n"]) for r in rows}

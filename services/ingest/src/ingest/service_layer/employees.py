@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from prometheus_client import Gauge
 
 from ingest.adapters import employees_repository as repo
 from ingest.domain.employees import parse_employees
 from ingest.service_layer.idempotency import IdempotentRequest, remember, stored_answer
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import asyncpg
+
+    from common.metrics import Metrics
 
 
 def _answer(results: list[dict[str, Any]]) -> bytes:
@@ -45,3 +50,21 @@ async def upload_employees(
         if idempotency:
             await remember(conn, idempotency, body)
     return body
+
+
+def flagged_reporter_gauge(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+    """rollsync_progress_flagged_reporter{flag}: stored progress states whose last reporter was not an active
+    employee ('unknown' or 'inactive'). Read from the database at scrape time, so every replica agrees."""
+    gauge = Gauge(
+        "rollsync_progress_flagged_reporter",
+        "Progress states last reported by someone not on the employee list (unknown) or inactive",
+        ["flag"],
+        registry=metrics.registry,
+    )
+
+    async def refresh() -> None:
+        counts = await repo.flagged_reports(pool)
+        for flag in ("unknown", "inactive"):
+            gauge.labels(flag).set(counts.get(flag, 0))
+
+    return refresh

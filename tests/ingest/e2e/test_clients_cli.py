@@ -44,6 +44,8 @@ def test_create_list_disable_enable_rotate(services: dict[str, ServiceProcess]) 
     listed = [line for line in _cli("list").splitlines() if line.startswith(client_id)]
     assert listed == [f"{client_id}\t{scopes}\tactive\t60/min\t10000/day\t25000 rows/day"]
     assert secret.group(1) not in _cli("list")  # secrets are never listed, only their hashes stored
+    assert _cli("set-rows-per-day", client_id, "40000").strip() == f"{client_id}: 40000 rows/day"
+    assert any(x.startswith(client_id) and x.endswith("\t40000 rows/day") for x in _cli("list").splitlines())
 
     _cli("disable", client_id)
     assert _login(url, client_id, secret.group(1)) == 401

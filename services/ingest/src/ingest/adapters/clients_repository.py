@@ -50,3 +50,10 @@ async def rotate(pool: asyncpg.Pool, client_id: str, secret_hash: str) -> bool:
         "UPDATE clients SET secret_hash = $2, rotated_at = now() WHERE client_id = $1", client_id, secret_hash
     )
     return bool(status.endswith(" 1"))
+
+
+async def set_rows_per_day(pool: asyncpg.Pool, client_id: str, rows_per_day: int) -> bool:
+    status = await pool.execute(
+        "UPDATE clients SET rows_per_day = $2 WHERE client_id = $1", client_id, rows_per_day
+    )
+    return bool(status.endswith(" 1"))

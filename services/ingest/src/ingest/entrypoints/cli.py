@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list clients (never secrets)")
     for name in ("disable", "enable", "rotate"):
         sub.add_parser(name).add_argument("client_id")
+    rows = sub.add_parser(
+        "set-rows-per-day", help="change a client's daily row limit (e.g. for a history import)"
+    )
+    rows.add_argument("client_id")
+    rows.add_argument("rows_per_day", type=int)
     return p
 
 
@@ -56,6 +61,15 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
     if args.command in ("disable", "enable"):
         found = await repo.set_disabled(pool, args.client_id, args.command == "disable")
         return f"{args.client_id}: {args.command}d" if found else f"{args.client_id}: no such client"
+    if args.command == "set-rows-per-day":
+        if args.rows_per_day < 1:
+            raise ValueError("rows_per_day must be at least 1")
+        found = await repo.set_rows_per_day(pool, args.client_id, args.rows_per_day)
+        return (
+            f"{args.client_id}: {args.rows_per_day} rows/day"
+            if found
+            else f"{args.client_id}: no such client"
+        )
     secret = os.environ[args.secret_env] if args.command == "create" and args.secret_env else new_secret()
     if args.command == "rotate":
         found = await repo.rotate(pool, args.client_id, hash_secret(secret))

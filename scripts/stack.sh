@@ -93,7 +93,7 @@ dev_client() {
     (set -a && source "$SECRETS" && eval "$(service_env ingest | sed 's/^/export /')" &&
         "$ROOT/.venv/bin/python" -m ingest.entrypoints.cli create dev-local --name "development client" \
             --scopes contracts:write,progress:write,customers:write,sync:read,admin \
-            --per-minute 100000 --per-day 10000000 --secret-env DEV_CLIENT_SECRET --if-missing) |
+            --per-minute 100000 --per-day 10000000 --rows-per-day 10000000 --secret-env DEV_CLIENT_SECRET --if-missing) |
         sed 's/^/[rollsync dev-client] /' >&2
 }
 

@@ -22,16 +22,19 @@ async def create_client(
     *,
     per_minute: int = 100_000,
     per_day: int = 10_000_000,
+    rows_per_day: int = 10_000_000,
 ) -> tuple[str, str]:
     client_id, secret = f"test-{uuid.uuid4().hex[:10]}", uuid.uuid4().hex + uuid.uuid4().hex
     await admin.execute(
-        "INSERT INTO ingest.clients (client_id, secret_hash, scopes, rate_per_minute, rate_per_day)"
-        " VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO ingest.clients"
+        " (client_id, secret_hash, scopes, rate_per_minute, rate_per_day, rows_per_day)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
         client_id,
         hash_secret(secret),
         scopes or ALL_SCOPES,
         per_minute,
         per_day,
+        rows_per_day,
     )
     return client_id, secret
 

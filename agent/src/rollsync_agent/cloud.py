@@ -94,6 +94,13 @@ class CloudClient:
             if r.status_code == 401 and not relogged:
                 self._token, relogged = None, True  # expired token: log in again, once
                 continue
+            if r.status_code == 429 and _code(r) == "daily_row_limit":
+                # The quota renews at the China-day midnight: retrying within this round cannot help.
+                raise CloudRefusedError(
+                    f"daily_row_limit: {_message(r)}; renews in {r.headers.get('Retry-After', '?')} s",
+                    429,
+                    "daily_row_limit",
+                )
             if r.status_code == 429 or r.status_code >= 500:
                 last = _code(r) if r.status_code != 599 else f"unreachable: {_message(r)}"
                 self._wait(r, attempt)

@@ -41,6 +41,20 @@ class Database(_Section):
     process_columns: dict[str, str] = Field(
         default_factory=dict, alias="processColumns", description="cloud process name -> hetong column"
     )
+    employee_table: EmployeeTable | None = Field(default=None, alias="employeeTable")
+
+
+class EmployeeTable(_Section):
+    """The factory's employee table; when configured, the agent uploads it under `employees:write`."""
+
+    table_name: str = Field(alias="tableName")
+    number_column: str = Field(default="工号", alias="numberColumn")
+    name_column: str = Field(default="姓名", alias="nameColumn")
+    workshop_column: str = Field(default="车间", alias="workshopColumn")
+    processes_column: str = Field(
+        default="可报工序", alias="processesColumn", description="process names separated by , ， or 、"
+    )
+    active_column: str = Field(default="在职", alias="activeColumn", description="1/0, true/false, 是/否")
 
 
 class Sync(_Section):

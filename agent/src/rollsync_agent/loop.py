@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from rollsync_agent import capture, feed, queue, reconcile
+from rollsync_agent import capture, employees, feed, queue, reconcile
 from rollsync_agent.cloud import AuthFailedError, CloudClient, CloudError, CloudRefusedError
 from rollsync_agent.config import AgentConfig
 from rollsync_agent.factory_db import LineTable, SchemaProblemError, load_table, open_engine
@@ -77,6 +77,10 @@ class Agent:
             out = capture.scan_and_upload(self.engine, lines, self.state, self.client, sync.batch_size)
         self.state.put(last_upload_at=now_iso(), last_upload_count=out.sent)
         feed.poll(self.engine, lines, self.state, self.client, self.config.database.process_columns)
+        if self.config.database.employee_table is not None:
+            employees.upload_employees(
+                self.engine, self.config.database.employee_table, self.state, self.client, sync.batch_size
+            )
         if self._reconcile_due():
             self._reconcile(lines)
         if out.refused:

@@ -8,7 +8,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from rollsync_agent.cloud import AuthFailedError, CloudClient, CloudUnavailableError, idempotency_key
+from rollsync_agent.cloud import (
+    AuthFailedError,
+    CloudClient,
+    CloudRefusedError,
+    CloudUnavailableError,
+    idempotency_key,
+)
 from rollsync_agent.config import CloudApi
 
 API = CloudApi(base_url="http://cloud.test", client_id="c1", client_secret="s1", timeout=5000)
@@ -99,3 +105,21 @@ def test_idempotency_keys_follow_the_batch_and_the_state_it_was_built_on() -> No
     assert k != idempotency_key("c1", b"body", "A/1=h2")  # A->B->A: same body, another step: new key
     assert k != idempotency_key("c2", b"body", "A/1=h1")
     assert len(k) <= 200
+
+
+def test_the_daily_row_limit_stops_at_once_and_says_when_it_renews() -> None:
+    """Retrying within the round cannot help before the China-day midnight: one request, a clear refusal."""
+    calls: list[str] = []
+    slept: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (r := _login_ok(request)) is not None:
+            return r
+        calls.append(request.url.path)
+        body = {"code": "daily_row_limit", "message": "this batch would pass the daily limit of 10000 rows"}
+        return httpx.Response(429, headers={"Retry-After": "3600"}, json=body)
+
+    with pytest.raises(CloudRefusedError, match=r"daily_row_limit.*10000 rows.*3600 s"):
+        _client(handler, slept).call("POST", "/sync/contracts/batch")
+    assert calls == ["/sync/contracts/batch"]
+    assert slept == []

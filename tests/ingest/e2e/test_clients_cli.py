@@ -36,13 +36,16 @@ def _login(url: str, client_id: str, secret: str) -> int:
 
 def test_create_list_disable_enable_rotate(services: dict[str, ServiceProcess]) -> None:
     url, client_id = services["ingest"].url, f"cli-{uuid.uuid4().hex[:8]}"
-    created = _cli("create", client_id, "--scopes", "contracts:write,sync:read")
+    scopes = "contracts:write,employees:write,processes:write,sync:read"  # seed 000's client scopes
+    created = _cli("create", client_id, "--scopes", scopes, "--rows-per-day", "25000")
     secret = re.search(r"secret \(shown once\): (\S+)", created)
     assert secret is not None
     assert _login(url, client_id, secret.group(1)) == 200
     listed = [line for line in _cli("list").splitlines() if line.startswith(client_id)]
-    assert listed == [f"{client_id}\tcontracts:write,sync:read\tactive\t60/min\t10000/day"]
+    assert listed == [f"{client_id}\t{scopes}\tactive\t60/min\t10000/day\t25000 rows/day"]
     assert secret.group(1) not in _cli("list")  # secrets are never listed, only their hashes stored
+    assert _cli("set-rows-per-day", client_id, "40000").strip() == f"{client_id}: 40000 rows/day"
+    assert any(x.startswith(client_id) and x.endswith("\t40000 rows/day") for x in _cli("list").splitlines())
 
     _cli("disable", client_id)
     assert _login(url, client_id, secret.group(1)) == 401

@@ -15,6 +15,7 @@ from ingest.adapters.retention import retention_policies
 from ingest.adapters.tokens import JwtTokens
 from ingest.config import Settings
 from ingest.entrypoints.http import router
+from ingest.service_layer.employees import flagged_reporter_gauge
 from ingest.service_layer.heartbeat import LastSeen, last_seen_gauges
 
 SCHEMA = "ingest"
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             metrics.on_scrape(last_seen_gauges(rt.pool, metrics))
+            metrics.on_scrape(flagged_reporter_gauge(rt.pool, metrics))
             yield
         finally:
             await rt.close()

@@ -63,6 +63,28 @@ async def hit(pool: asyncpg.Pool, windows: list[tuple[str, datetime]]) -> list[i
     return [hits[b] for b, _ in windows]
 
 
+async def add_daily_rows(
+    conn: asyncpg.Connection, client_id: str, day_start: datetime, rows: int
+) -> tuple[bool, int]:
+    """Count `rows` against the client's `rows_per_day` for the day, unless that would pass it.
+
+    Runs in the batch's transaction: a rolled-back batch counts nothing, and the counter's row lock orders one
+    client's concurrent batches so two of them cannot both fit into the last rows. Returns (counted, limit).
+    """
+    r = await conn.fetchrow(
+        "WITH c AS (SELECT rows_per_day AS lim FROM clients WHERE client_id = $1),"
+        " up AS (INSERT INTO rate_counters AS r (bucket, window_start, hits)"
+        "  SELECT 'rows:' || $1, $2, $3 FROM c WHERE $3 <= c.lim"
+        "  ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + EXCLUDED.hits"
+        "  WHERE r.hits + EXCLUDED.hits <= (SELECT lim FROM c) RETURNING hits)"
+        " SELECT (SELECT lim FROM c) AS lim, EXISTS (SELECT 1 FROM up) AS counted",
+        client_id,
+        day_start,
+        rows,
+    )
+    return bool(r["counted"]), int(r["lim"] or 0)
+
+
 async def lock_idempotency_key(conn: asyncpg.Connection, client_id: str, key: str) -> None:
     """Serialise concurrent requests with one key: the second waits, then sees the first's answer."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{client_id}\x1f{key}")

@@ -8,7 +8,17 @@ import secrets
 from dataclasses import dataclass
 
 SCOPES = frozenset(
-    {"contracts:write", "progress:write", "customers:write", "sync:read", "customers:read", "admin"}
+    {
+        "contracts:write",
+        "progress:write",
+        "customers:write",
+        "customers:read",
+        "sync:read",
+        "admin",
+        "employees:write",
+        # Seed 000's local-system client holds it; no API is served under it yet (issue 14).
+        "processes:write",
+    }
 )
 
 

@@ -30,12 +30,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--name", default="")
     create.add_argument("--per-minute", type=int, default=60)
-    create.add_argument("--per-day", type=int, default=10_000)
+    create.add_argument("--per-day", type=int, default=10_000, help="requests per UTC day")
+    create.add_argument(
+        "--rows-per-day", type=int, default=10_000, help="contract lines per China day (seed 000 dailyLimit)"
+    )
     create.add_argument("--secret-env", default=None, help="take the secret from this env var instead")
     create.add_argument("--if-missing", action="store_true", help="do nothing when the client exists")
     sub.add_parser("list", help="list clients (never secrets)")
     for name in ("disable", "enable", "rotate"):
         sub.add_parser(name).add_argument("client_id")
+    rows = sub.add_parser(
+        "set-rows-per-day", help="change a client's daily row limit (e.g. for a history import)"
+    )
+    rows.add_argument("client_id")
+    rows.add_argument("rows_per_day", type=int)
     return p
 
 
@@ -45,7 +53,7 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
         return (
             "\n".join(
                 f"{r['client_id']}\t{','.join(r['scopes'])}\t{'disabled' if r['disabled'] else 'active'}"
-                f"\t{r['rate_per_minute']}/min\t{r['rate_per_day']}/day"
+                f"\t{r['rate_per_minute']}/min\t{r['rate_per_day']}/day\t{r['rows_per_day']} rows/day"
                 for r in rows
             )
             or "(no clients)"
@@ -53,6 +61,15 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
     if args.command in ("disable", "enable"):
         found = await repo.set_disabled(pool, args.client_id, args.command == "disable")
         return f"{args.client_id}: {args.command}d" if found else f"{args.client_id}: no such client"
+    if args.command == "set-rows-per-day":
+        if args.rows_per_day < 1:
+            raise ValueError("rows_per_day must be at least 1")
+        found = await repo.set_rows_per_day(pool, args.client_id, args.rows_per_day)
+        return (
+            f"{args.client_id}: {args.rows_per_day} rows/day"
+            if found
+            else f"{args.client_id}: no such client"
+        )
     secret = os.environ[args.secret_env] if args.command == "create" and args.secret_env else new_secret()
     if args.command == "rotate":
         found = await repo.rotate(pool, args.client_id, hash_secret(secret))
@@ -69,6 +86,7 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
         args.per_minute,
         args.per_day,
         if_missing=args.if_missing,
+        rows_per_day=args.rows_per_day,
     )
     if not created:
         return f"{args.client_id}: exists, unchanged"

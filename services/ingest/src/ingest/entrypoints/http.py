@@ -19,7 +19,8 @@ from ingest.entrypoints.capture_models import CaptureBody
 from ingest.service_layer.access import InvalidClientError, RateLimitedError, login
 from ingest.service_layer.batches import UploadBatch, upload_batch
 from ingest.service_layer.captures import capture_customer
-from ingest.service_layer.errors import IngestError
+from ingest.service_layer.employees import upload_employees
+from ingest.service_layer.errors import DailyRowLimitError, IngestError
 from ingest.service_layer.idempotency import IdempotentRequest
 from ingest.service_layer.progress import report_progress
 
@@ -29,6 +30,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 def _as_api_error(exc: IngestError) -> ApiError:
     retry = {"Retry-After": "1"} if exc.status == 503 else None  # busy: the same request will do shortly
+    if isinstance(exc, DailyRowLimitError):
+        retry = {"Retry-After": str(exc.retry_after_s)}  # the next China-day midnight
     return ApiError(exc.status, exc.code, exc.message, headers=retry)
 
 
@@ -156,6 +159,33 @@ async def put_progress(
     except IngestError as exc:
         raise _as_api_error(exc) from exc
     return Response(body, media_type="application/json")
+
+
+@router.post("/sync/employees/batch")
+async def upload_employee_list(
+    request: Request,
+    caller: Annotated[Caller, Depends(require("employees:write"))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Seed 000's employee list (number, name, workshop, processes, active); same limits as the contract batch."""
+    raw = await request.body()
+    body = json_body(raw)
+    rows = body.get("employees") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        raise ApiError(422, "invalid_request", "需要 employees 数组 / body needs an `employees` array")
+    if not rows:
+        raise ApiError(422, "empty_batch", "employees 为空 / `employees` is empty")
+    max_rows = request.app.state.ctx.settings.max_rows_per_batch
+    if len(rows) > max_rows:
+        raise ApiError(
+            413, "too_many_rows", f"每次最多 {max_rows} 行，请分批上传 / at most {max_rows} rows per request"
+        )
+    idempotency = _idempotent(caller, idempotency_key, f"POST {request.url.path}", raw)
+    try:
+        answer = await upload_employees(request.app.state.ctx.pool, rows, caller.client_id, idempotency)
+    except IngestError as exc:
+        raise _as_api_error(exc) from exc
+    return Response(answer, media_type="application/json")
 
 
 @router.post("/customers/capture")

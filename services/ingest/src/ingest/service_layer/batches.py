@@ -15,9 +15,10 @@ from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged
 from ingest.adapters import repository as repo
+from ingest.domain.daily import china_day
 from ingest.domain.deletions import Deletion, parse_deletions, split_conflicts
 from ingest.domain.lines import CONTRACT_NO, PRODUCT_ID, Line, Rejection, content_hash, parse_lines
-from ingest.service_layer.errors import BusyError, IdempotencyKeyReusedError
+from ingest.service_layer.errors import BusyError, DailyRowLimitError, IdempotencyKeyReusedError
 
 SCHEMA = "ingest"
 DEADLOCK_ATTEMPTS = 5
@@ -145,11 +146,26 @@ async def _apply(conn: asyncpg.Connection, cmd: UploadBatch, p: _Parsed) -> byte
     )
 
 
+async def _count_daily_rows(conn: asyncpg.Connection, cmd: UploadBatch) -> None:
+    """Seed 000's `dailyLimit`: every row sent (uploaded or deleted, accepted or not) counts; a replay does not."""
+    day_start, retry_after = china_day(datetime.now(UTC))
+    counted, limit = await repo.add_daily_rows(
+        conn, cmd.client_id, day_start, len(cmd.rows) + len(cmd.deleted)
+    )
+    if not counted:
+        raise DailyRowLimitError(
+            f"今日（北京时间）上传行数将超过每日限额 {limit}，{retry_after} 秒后（次日零点）重试"
+            f" / this batch would pass the daily limit of {limit} rows; retry after the next China-day midnight",
+            retry_after,
+        )
+
+
 async def _commit(pool: asyncpg.Pool, cmd: UploadBatch, p: _Parsed) -> bytes:
     async with pool.acquire() as conn, conn.transaction():
         replayed = await _replay(conn, cmd)
         if replayed is not None:
             return replayed
+        await _count_daily_rows(conn, cmd)
         body = await _apply(conn, cmd, p)
         if cmd.idempotency_key:
             await repo.store_response(conn, cmd.client_id, cmd.idempotency_key, cmd.request_hash, 200, body)

@@ -32,3 +32,13 @@ class ProgressConflictError(IngestError):
 
 class BusyError(IngestError):
     status, code = 503, "busy"
+
+
+class DailyRowLimitError(IngestError):
+    """The client's rows for today (China day) would pass its `rows_per_day`; nothing was written."""
+
+    status, code = 429, "daily_row_limit"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

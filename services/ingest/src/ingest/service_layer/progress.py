@@ -10,6 +10,7 @@ import orjson
 from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import ProgressReported
+from ingest.adapters import employees_repository as employees
 from ingest.adapters import repository as repo
 from ingest.domain.lines import CONTRACT_NO
 from ingest.service_layer.errors import ContractNotFoundError, ProgressConflictError, UnknownProcessError
@@ -73,6 +74,9 @@ async def _apply(
         report.updated_by,
         report.update_time,
     )
+    # Seed 000: a reporter who is not an active employee is accepted, but the stored state says so.
+    flag = await employees.reporter_flag(conn, report.updated_by)
+    await employees.flag_progress(conn, report.contract_no, product, update.process, flag)
     event = ProgressReported(
         contract_no=report.contract_no,
         product_id=report.product_id,

@@ -75,6 +75,37 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def running_prometheus(folder: Path, alertmanager_url: str, targets: dict[str, int]) -> Iterator[str]:
+    """The real Prometheus with the shipped rules, scraping `targets` (job -> port) and evaluating every second."""
+    jobs = "".join(
+        f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        f"        labels: {{service: {job}}}\n"
+        for job, port in targets.items()
+    )
+    config = folder / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: ['{ROOT / 'deploy' / 'prometheus' / 'alerts.yml'}']\n"
+        f"alerting: {{alertmanagers: [{{static_configs: [{{targets: ['{alertmanager_url.split('//')[1]}']}}]}}]}}\n"
+        f"scrape_configs:\n{jobs}"
+    )
+    port = TEST_PORTS["prometheus"]
+    log = (folder / "prometheus.log").open("ab")
+    proc = subprocess.Popen(
+        [shutil.which("prometheus") or "/usr/bin/prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'prom-data'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log,
+        stderr=log,
+    )  # fmt: skip
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/-/ready", proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@contextlib.contextmanager
 def running_alerting(folder: Path, group_wait: str = "1s", group_interval: str = "2s") -> Iterator[Alerting]:
     smtp, http, am = TEST_PORTS["smtp-sink"], TEST_PORTS["alert-sinks"], TEST_PORTS["alertmanager"]
     config = folder / "alertmanager.yml"

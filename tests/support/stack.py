@@ -50,6 +50,7 @@ def service_env(service: str) -> dict[str, str]:
         env["TRANSFORM_ROLE"] = "progress"
     if service == "transform":  # tests edit configuration tables and should not wait 30 s for a reload
         env["TRANSFORM_CONFIG_RELOAD_S"] = "1"
+        env["TRANSFORM_CONSISTENCY_CHECK_S"] = "2"  # the scheduled check, every 2 s instead of hourly
     if service == "erp-connector":  # the test simulator, not a `make up` one
         env["ERP_CONNECTOR_ERP__BASE_URL"] = f"http://127.0.0.1:{TEST_PORTS['erp-simulator']}"
     return env

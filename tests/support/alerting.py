@@ -24,6 +24,18 @@ import httpx
 from tests.support.stack import PYTHON, ROOT, TEST_PORTS
 
 SHIPPED = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
+RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
+
+
+def shortened_rules(folder: Path, replacements: dict[str, str]) -> Path:
+    """A copy of the shipped rules with some windows shortened (configuration, for tests that cannot wait hours)."""
+    text = RULES.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    out = folder / "alerts.yml"
+    out.write_text(text)
+    return out
 
 
 def alertmanager_binary() -> str:
@@ -75,8 +87,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_prometheus(folder: Path, alertmanager_url: str, targets: dict[str, int]) -> Iterator[str]:
-    """The real Prometheus with the shipped rules, scraping `targets` (job -> port) and evaluating every second."""
+def running_prometheus(
+    folder: Path, alertmanager_url: str, targets: dict[str, int], rules: Path = RULES
+) -> Iterator[str]:
+    """The real Prometheus with the shipped rules (or a shortened copy), scraping `targets` (job -> port) and
+    evaluating every second."""
     jobs = "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
         f"        labels: {{service: {job}}}\n"
@@ -85,7 +100,7 @@ def running_prometheus(folder: Path, alertmanager_url: str, targets: dict[str, i
     config = folder / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        f"rule_files: ['{ROOT / 'deploy' / 'prometheus' / 'alerts.yml'}']\n"
+        f"rule_files: ['{rules}']\n"
         f"alerting: {{alertmanagers: [{{static_configs: [{{targets: ['{alertmanager_url.split('//')[1]}']}}]}}]}}\n"
         f"scrape_configs:\n{jobs}"
     )

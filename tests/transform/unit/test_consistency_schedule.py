@@ -41,13 +41,18 @@ async def test_the_schedule_exports_findings_and_survives_a_failed_round() -> No
     try:
 
         async def exported() -> bool:
-            value = registry.get_sample_value("rollsync_consistency_findings", {"branch": "lines_dead_lettered"})
+            value = registry.get_sample_value(
+                "rollsync_consistency_findings", {"branch": "lines_dead_lettered"}
+            )
             return value == 2
 
         await eventually(exported, timeout_s=10, every_s=0.02)
     finally:
         await schedule.stop()
     assert calls[0] == SAMPLE
-    assert registry.get_sample_value("rollsync_consistency_findings", {"branch": "raw_missing_from_standard"}) == 1
+    assert (
+        registry.get_sample_value("rollsync_consistency_findings", {"branch": "raw_missing_from_standard"})
+        == 1
+    )
     assert registry.get_sample_value("rollsync_consistency_findings", {"branch": "reports_not_applied"}) == 0
     assert (registry.get_sample_value("rollsync_consistency_checked_timestamp_seconds") or 0) > 0

@@ -7,6 +7,7 @@ message comes within the test) and the breaker's 2 min to 5 s."""
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,7 +36,13 @@ def connector(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]:
         yield proc
     finally:
         proc.stop()
+        _poll(lambda: not _listening(TEST_PORTS["erp-connector"]), "the connector's port to be free", 60)
         services["erp-connector"].start()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _poll(probe: Callable[[], Any], what: str, timeout_s: float = 120) -> Any:

@@ -9,7 +9,8 @@
 #   kustomize          go install sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION   (Go module proxy)
 #   kubeconform        go install github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION
 #   rollsync-yamltool  go build ./tests/deploy/yamltool (YAML -> JSON, compose-go = `docker compose config`)
-#   promtool, prometheus -> /usr/bin (Debian package `prometheus`)
+#   promtool, prometheus -> /usr/bin (Debian package `prometheus`); amtool and prometheus-alertmanager in /usr/bin
+#   (Debian package `prometheus-alertmanager`, for tests/deploy/test_alertmanager.py and `make up`)
 # .local/tools/k8s-schemas/v$K8S_VERSION-standalone-strict/   Kubernetes JSON schemas for kubeconform, made
 #   offline from the PyPI package kubernetes-validate (tests/deploy/k8s_schemas.py inlines their references).
 # nginx (Debian nginx-light, as scripts/nginx.sh installs it) for `nginx -t` of the compose edge config.
@@ -22,7 +23,7 @@ KUBECONFORM_VERSION=v0.8.0
 K8S_SCHEMA_PACKAGE=kubernetes-validate
 K8S_SCHEMA_PACKAGE_VERSION=1.37.0
 K8S_VERSION=1.32.0
-APT_PACKAGES=(prometheus)
+APT_PACKAGES=(prometheus prometheus-alertmanager)
 
 TOOLS="$LOCAL/tools"
 BIN="$TOOLS/bin"
@@ -113,7 +114,7 @@ build_schemas() {
 
 all_ok() {
     have_go_tool kustomize "$KUSTOMIZE_VERSION" && have_go_tool kubeconform "$KUBECONFORM_VERSION" && yamltool_ok &&
-        apt_ok prometheus && [[ -L "$BIN/promtool" ]] && nginx_present && schemas_ok
+        apt_ok prometheus && apt_ok prometheus-alertmanager && [[ -L "$BIN/promtool" ]] && nginx_present && schemas_ok
 }
 
 main() {

@@ -163,6 +163,7 @@ up() {
     for svc in "${PROCESSES[@]}"; do start_service "$svc"; done
     start_simulator
     "$ROOT/scripts/nginx.sh" start
+    "$ROOT/scripts/alerting.sh" start
     write_stack_env
     log "stack ready in $((SECONDS - started)) s; URLs and the dev client are in .local/stack.env:"
     sed 's/^DEV_CLIENT_SECRET=.*/DEV_CLIENT_SECRET=(see .local\/stack.env)/' "$LOCAL/stack.env" >&2
@@ -171,6 +172,7 @@ up() {
 down() {
     local svc
     "$ROOT/scripts/nginx.sh" stop || true
+    "$ROOT/scripts/alerting.sh" stop || true
     for svc in erp-simulator "${PROCESSES[@]}"; do stop_pid "$svc" 30; done
     "$ROOT/scripts/kafka.sh" stop || true
     "$ROOT/scripts/postgres.sh" stop || true

@@ -123,3 +123,26 @@ def test_policies_take_only_plain_identifiers_and_one_policy_per_table() -> None
 def test_the_inbox_window_cannot_be_set_below_topic_retention_plus_the_dlq_window() -> None:
     with pytest.raises(ValueError, match="greater than or equal to 37"):
         RetentionSettings(inbox_days=30)
+
+
+async def test_a_failing_round_is_counted_for_the_retention_alert_and_the_loop_goes_on() -> None:
+    rounds: list[str] = []
+
+    class Broken:
+        async def execute(self, sql: str, *args: object) -> str:
+            rounds.append(sql)
+            raise ConnectionResetError("database went away")
+
+    metrics = Metrics("t")
+    pruner = Pruner(Broken(), plumbing_policies(RetentionSettings()), metrics, interval_s=0.01, batch_size=10)
+    pruner.start()
+    try:
+
+        async def failed_twice() -> bool:
+            value = metrics.registry.get_sample_value("rollsync_retention_runs_failed_total")
+            return (value or 0.0) >= 2
+
+        await eventually(failed_twice, timeout_s=10, every_s=0.02)
+    finally:
+        await pruner.stop()
+    assert len(rounds) >= 2  # the loop kept trying after the first failure

@@ -38,7 +38,7 @@ SECRETS = (
 )
 MIGRATE = {"ingest": "migrate-ingest", "transform": "migrate-transform", "rules": "migrate-rules"}
 MIGRATE["erp-connector"] = "migrate-erp"
-INFRA = ("kafka", "postgres", "edge", "prometheus", "grafana")
+INFRA = ("kafka", "postgres", "edge", "prometheus", "alertmanager", "grafana")
 
 
 def _env(**overrides: str) -> dict[str, str]:

@@ -23,12 +23,27 @@ from tests.deploy.tooling import (
     run,
     settings_problems,
     tool,
+    yaml_docs,
 )
 
 # Custom resources: no schema for them ships in a registry reachable here, so kubeconform skips them
 # (-ignore-missing-schemas) and the tests below check their substance instead.
-CRD_KINDS = {"KafkaTopic", "ScaledObject", "Cluster", "ServiceMonitor", "PrometheusRule"}
-PROD_COMPONENT_KINDS = {"KafkaTopic", "ScaledObject", "Cluster", "ServiceMonitor", "PrometheusRule"}
+CRD_KINDS = {
+    "KafkaTopic",
+    "ScaledObject",
+    "Cluster",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "AlertmanagerConfig",
+}
+PROD_COMPONENT_KINDS = {
+    "KafkaTopic",
+    "ScaledObject",
+    "Cluster",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "AlertmanagerConfig",
+}
 
 
 def _kubeconform(overlay: str) -> list[dict[str, Any]]:
@@ -336,3 +351,21 @@ def test_every_component_is_used_by_an_overlay() -> None:
     assert used == {p.name for p in Path(ROOT / "deploy" / "k8s" / "components").iterdir() if p.is_dir()}
     kinds = {d["kind"] for d in overlay_docs("prod")}
     assert kinds >= PROD_COMPONENT_KINDS
+
+
+def test_alertmanagerconfig_routes_like_the_compose_alertmanager_with_credentials_from_a_secret() -> None:
+    [amc] = of_kind(overlay_docs("prod"), "AlertmanagerConfig").values()
+    [shipped] = yaml_docs(ROOT / "deploy" / "alertmanager" / "alertmanager.yml")
+    spec = amc["spec"]
+    assert {r["name"] for r in spec["receivers"]} == {r["name"] for r in shipped["receivers"]}
+    routes = [(r["receiver"], r["repeatInterval"]) for r in spec["route"]["routes"]]
+    assert routes == [(r["receiver"], r["repeat_interval"]) for r in shipped["route"]["routes"]]
+    for got, want in zip(spec["route"]["routes"], shipped["route"]["routes"], strict=True):
+        assert [f'{m["name"]}{m["matchType"]}"{m["value"]}"' for m in got["matchers"]] == want["matchers"]
+    assert len(spec["inhibitRules"]) == len(shipped["inhibit_rules"])
+    for receiver in spec["receivers"]:
+        for mail in receiver.get("emailConfigs", []):
+            assert mail["authPassword"] == {"name": "rollsync-alerting", "key": "smtp-password"}
+            assert mail["requireTLS"] is True and mail["sendResolved"] is True
+        for hook in receiver.get("webhookConfigs", []):
+            assert hook["urlSecret"]["name"] == "rollsync-alerting" and "url" not in hook

@@ -49,7 +49,7 @@ def test_scrape_configs_name_jobs_after_services() -> None:
         assert jobs == {s: s for s in ("ingest", "transform", "rules", "erp-connector")}, name
 
 
-def test_every_alert_has_severity_summary_and_a_runbook_section_that_exists() -> None:
+def test_every_alert_has_severity_team_summary_and_a_runbook_url_section_that_exists() -> None:
     anchors = {
         re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
         for line in RUNBOOK.read_text().splitlines()
@@ -60,8 +60,9 @@ def test_every_alert_has_severity_summary_and_a_runbook_section_that_exists() ->
         assert isinstance(labels, dict)
         assert isinstance(annotations, dict)
         assert labels["severity"] in ("page", "ticket"), rule["alert"]
+        assert labels["team"] in ("platform", "erp", "factory"), rule["alert"]
         assert annotations["summary"], rule["alert"]
-        section = str(annotations["runbook"]).removeprefix("docs/runbook.md#")
+        section = str(annotations["runbook_url"]).removeprefix("docs/runbook.md#")
         assert section in anchors, f"{rule['alert']}: docs/runbook.md has no section #{section}"
 
 

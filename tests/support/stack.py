@@ -25,6 +25,11 @@ TEST_PORTS = {
     "erp-connector": _BASE + 4,
     "transform-progress": _BASE + 5,
     "erp-simulator": _BASE + 90,
+    # alerting (tests/support/alerting.py): Prometheus, Alertmanager and the local sinks of devkit/alert-sinks
+    "prometheus": _BASE + 70,
+    "alertmanager": _BASE + 71,
+    "smtp-sink": _BASE + 72,
+    "alert-sinks": _BASE + 73,
 }
 READY_PATHS = {"erp-simulator": "/_sim/state"}
 
@@ -45,6 +50,7 @@ def service_env(service: str) -> dict[str, str]:
         env["TRANSFORM_ROLE"] = "progress"
     if service == "transform":  # tests edit configuration tables and should not wait 30 s for a reload
         env["TRANSFORM_CONFIG_RELOAD_S"] = "1"
+        env["TRANSFORM_CONSISTENCY_CHECK_S"] = "2"  # the scheduled check, every 2 s instead of hourly
     if service == "erp-connector":  # the test simulator, not a `make up` one
         env["ERP_CONNECTOR_ERP__BASE_URL"] = f"http://127.0.0.1:{TEST_PORTS['erp-simulator']}"
     return env

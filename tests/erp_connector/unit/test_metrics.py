@@ -29,3 +29,12 @@ def test_calls_login_failures_state_and_gauges_are_exported() -> None:
         'rollsync_erp_call_duration_seconds_count{endpoint="customer_save"}' not in text
     )  # nothing was sent
     assert "rollsync_erp_push_backlog 0.0" in text
+
+
+def test_sync_failures_start_at_zero_so_the_first_burst_after_a_start_counts_in_increase() -> None:
+    # Prometheus' increase() sees nothing when a series first appears at 12: RollsyncErpSyncFailures (seed 004,
+    # > 10 in 1 h) would miss the first burst after every restart unless both series exist at 0 from the start.
+    registry = CollectorRegistry()
+    ErpMetrics(registry)
+    for direction in ("pull", "push"):
+        assert registry.get_sample_value("rollsync_erp_sync_failures_total", {"direction": direction}) == 0

@@ -52,6 +52,10 @@ class Metrics:
         self.retention_rows_pruned = Counter(
             "rollsync_retention_rows_pruned", "Rows deleted by retention", ["table"], registry=r
         )
+        # RollsyncRetentionFailing alerts on this: a round that raised (the loop tries again next interval).
+        self.retention_runs_failed = Counter(
+            "rollsync_retention_runs_failed", "Retention rounds that ended in an error", registry=r
+        )
         self.http_requests = Counter(
             "rollsync_http_requests", "HTTP requests", ["route", "method", "status"], registry=r
         )

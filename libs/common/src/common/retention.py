@@ -88,6 +88,7 @@ class Pruner:
         self._pool, self._policies = pool, policies
         self._interval, self._batch = interval_s, batch_size
         self._pruned = metrics.retention_rows_pruned  # rollsync_retention_rows_pruned_total{table}
+        self._failed = metrics.retention_runs_failed  # rollsync_retention_runs_failed_total
         self._task: asyncio.Task[None] | None = None
 
     async def prune_once(self) -> dict[str, int]:
@@ -130,5 +131,6 @@ class Pruner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the next round tries again; nothing is lost by waiting
+                self._failed.inc()
                 log.warning("retention: %s: %s", type(exc).__name__, exc)
             await asyncio.sleep(self._interval)

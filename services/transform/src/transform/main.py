@@ -14,12 +14,14 @@ from common import topics
 from common.bearer import TokenVerifier
 from common.events.ingest import HetongRowChanged, ProgressReported
 from common.service import Metrics, ServiceRuntime, base_app
+from transform.adapters import queries
 from transform.adapters.feed import retention_policy, seconds_since_last_change
 from transform.config import Settings
 from transform.entrypoints.http import router
 from transform.entrypoints.kafka import contracts_locked_first, on_hetong_row_changed, on_progress_reported
 from transform.entrypoints.reconcile_http import router as reconcile_router
 from transform.service_layer.configuration import ConfigurationCache
+from transform.service_layer.consistency_schedule import ConsistencySchedule
 
 SCHEMA = "transform"
 LINES_GROUP = "transform-lines"
@@ -61,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 topics.TRANSFORM_CONTRACT_STANDARDIZED,
             ]
         )
+        pool = rt.pool
+        checks = ConsistencySchedule(
+            lambda sample: queries.consistency(pool, sample), metrics.registry, settings.consistency_check_s
+        )
         try:
             config = ConfigurationCache(rt.pool, settings.config_reload_s)
             await config.seed_defaults()
@@ -87,8 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rt.retain([retention_policy(settings.retention.feed_days)])
             await rt.start(app)
             metrics.on_scrape(_freshness(rt.pool, metrics))
+            if settings.role in ("all", "lines"):  # one process per deployment exports the findings
+                checks.start()
             yield
         finally:
+            await checks.stop()
             await rt.close()
 
     app = base_app("transform", metrics, lifespan, settings.max_body_bytes)

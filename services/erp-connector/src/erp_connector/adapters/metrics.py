@@ -43,6 +43,8 @@ class ErpMetrics:
         self.sync_failures = Counter(
             "rollsync_erp_sync_failures", "Failed pulls and failed pushes", ["direction"], registry=r
         )
+        for direction in ("pull", "push"):  # at 0 from the start: increase() misses a series born at 12
+            self.sync_failures.labels(direction)
         self.connector_state = Gauge(
             "rollsync_erp_connector_state", "1 for the connector's current run state", ["state"], registry=r
         )

@@ -43,6 +43,9 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 	@scripts/browser_tools.sh
 	$(PYTEST) -p no:cacheprovider
 
+test-containers: bootstrap ## build every image and run the compose stack end to end (Docker installed/started if missing); CI runs it after `make test`
+	@scripts/test_containers.sh
+
 soak: bootstrap ## nightly-size fault scenarios (tests/faults at 100 000 events, >= 20 kills) with their figures; not in `make test`
 	@scripts/stack.sh stop-services
 	@scripts/stack.sh infra
@@ -52,4 +55,4 @@ bench: bootstrap ## benchmarks (not part of `make test`): same-run ratios agains
 	@scripts/stack.sh infra
 	ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.run_all
 
-.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test soak bench
+.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test test-containers soak bench

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from tests.deploy.tooling import ROOT
 
-SECRET_VARS = ("PG_INGEST", "PG_TRANSFORM", "PG_RULES", "PG_ERP", "TOKEN_SECRET", "DEV_CLIENT_SECRET", "ERP_PASSWORD")
+SECRET_VARS = (
+    "PG_INGEST",
+    "PG_TRANSFORM",
+    "PG_RULES",
+    "PG_ERP",
+    "TOKEN_SECRET",
+    "DEV_CLIENT_SECRET",
+    "ERP_PASSWORD",
+)
 
 
 def _fresh_clone(tmp_path: Path) -> Path:
@@ -22,7 +30,11 @@ def _fresh_clone(tmp_path: Path) -> Path:
 def _stack_env(clone: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROLLSYNC_")}
     return subprocess.run(
-        ["bash", str(clone / "scripts" / "stack.sh"), "env"], capture_output=True, text=True, env=env, check=False
+        [shutil.which("bash") or "/bin/bash", str(clone / "scripts" / "stack.sh"), "env"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
 
 

@@ -16,7 +16,7 @@ DOCKER = shutil.which("docker") or "/usr/bin/docker"
 FIGURES = Path(__file__).resolve().parents[2] / ".local" / "containers" / "figures.txt"
 COMPOSE = shlex.split(os.environ.get("ROLLSYNC_CT_COMPOSE", ""))
 EDGE = f"http://127.0.0.1:{os.environ.get('ROLLSYNC_EDGE_PORT', '8080')}"
-SERVICES = ("ingest", "transform", "transform-progress", "rules", "erp-connector")
+SERVICES = ("ingest", "transform", "rules", "erp-connector")
 READY_PORTS = {
     "ingest": 8101,
     "transform": 8102,
@@ -81,3 +81,8 @@ def record(figure: str) -> None:
     """A measured figure for the run's summary (scripts/test_containers.sh prints the file at the end)."""
     with FIGURES.open("a") as out:
         out.write(figure + "\n")
+
+
+def readyz(service: str) -> Any:
+    """The service's /readyz from inside its container; raises (so wait_for retries) while it answers 503."""
+    return fetch_inside(service, f"http://127.0.0.1:{READY_PORTS[service]}/readyz")

@@ -11,12 +11,13 @@ import os
 import signal
 import threading
 import uuid
+from functools import partial
 from typing import Any
 
 import httpx
 
 from tests.containers.conftest import login
-from tests.containers.stack import READY_PORTS, container_id, docker, fetch_inside, psql, states, wait_for
+from tests.containers.stack import READY_PORTS, container_id, docker, psql, readyz, states, wait_for
 from tests.support.seed000 import SEED_ROW
 
 LINES = 600
@@ -74,8 +75,8 @@ def test_services_recover_after_the_kafka_container_restarts(
     http: httpx.Client, client: tuple[str, str]
 ) -> None:
     docker("restart", container_id("kafka"))
-    for service, port in READY_PORTS.items():
-        wait_for(lambda s=service, p=port: fetch_inside(s, f"http://127.0.0.1:{p}/readyz"), timeout_s=300)
+    for service in READY_PORTS:
+        wait_for(partial(readyz, service), timeout_s=300)
     auth = login(http, client)
     prefix = f"R{uuid.uuid4().hex[:6].upper()}"
     body = {"contracts": _rows(prefix)[:3], "overwrite": True, "source": "local_system"}

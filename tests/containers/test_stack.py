@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
 
 from tests.containers.conftest import login
-from tests.containers.stack import READY_PORTS, SERVICES, compose, fetch_inside, states, wait_for
-from tests.support.seed000 import SEED_BATCH
+from tests.containers.stack import READY_PORTS, SERVICES, compose, fetch_inside, readyz, states, wait_for
+from tests.support.seed000 import SEED_BATCH, SEED_ROW
 from tests.support.workload import customer_workload
 
 
@@ -26,10 +27,8 @@ def test_every_container_reports_healthy_and_migrations_completed() -> None:
 
 
 def test_readyz_of_every_service() -> None:
-    for service, port in READY_PORTS.items():
-        body = wait_for(
-            lambda s=service, p=port: fetch_inside(s, f"http://127.0.0.1:{p}/readyz"), timeout_s=120
-        )
+    for service in READY_PORTS:
+        body = wait_for(partial(readyz, service), timeout_s=120)
         assert body.get("status") == "ready", (service, body)
 
 
@@ -54,7 +53,7 @@ def fetch_inside_prometheus() -> Any:
 def test_seed_000_flow_through_the_edge(http: httpx.Client, client: tuple[str, str]) -> None:
     auth = login(http, client)
     contract = f"HT{uuid.uuid4().hex[:8].upper()}"
-    row = {**SEED_BATCH["contracts"][0], "合同编号": contract}
+    row = {**SEED_ROW, "合同编号": contract}
     batch = http.post("/sync/contracts/batch", json={**SEED_BATCH, "contracts": [row]}, headers=auth)
     assert batch.status_code == 200, batch.text
     assert batch.json()["accepted"] == 1

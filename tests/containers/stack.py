@@ -20,7 +20,6 @@ SERVICES = ("ingest", "transform", "rules", "erp-connector")
 READY_PORTS = {
     "ingest": 8101,
     "transform": 8102,
-    "transform-progress": 8105,
     "rules": 8103,
     "erp-connector": 8104,
 }

@@ -54,7 +54,7 @@ def test_no_secret_in_history_or_files(name: str) -> None:
     assert found.strip() == ""
     for secret in secrets:
         grep = subprocess.run(
-            [DOCKER, "run", "--rm", "--user", "0", "--entrypoint", "grep", image, "-rqsF", secret, "/app", "/etc"],
+            [DOCKER, "run", "--rm", "--user", "0", "--entrypoint", "grep", image, "-rqsF", "-e", secret, "/app", "/etc"],
             capture_output=True, check=False,
         )  # fmt: skip
         assert grep.returncode == 1, f"a compose secret is inside {image}"

@@ -137,7 +137,12 @@ all() {
     base_image
     build_images
     up
-    ROLLSYNC_CT_COMPOSE="${COMPOSE[*]}" "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider tests/containers -q
+    rm -f "$CT/figures.txt"
+    local status=0
+    ROLLSYNC_CT_COMPOSE="${COMPOSE[*]}" "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider tests/containers -q ||
+        status=$?
+    [[ -f $CT/figures.txt ]] && sed 's/^/  /' "$CT/figures.txt" >&2
+    return "$status"
 }
 
 mkdir -p "$CT"

@@ -43,6 +43,9 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 	@scripts/browser_tools.sh
 	$(PYTEST) -p no:cacheprovider
 
+test-containers: bootstrap ## build every image and run the compose stack end to end (Docker installed/started if missing); not yet in CI (README)
+	@scripts/test_containers.sh
+
 soak: bootstrap ## nightly-size fault scenarios (tests/faults at 100 000 events, >= 20 kills) with their figures; not in `make test`
 	@scripts/stack.sh stop-services
 	@scripts/stack.sh infra
@@ -55,4 +58,4 @@ bench: bootstrap ## benchmarks (not part of `make test`): interleaved-pair ratio
 bench-compare: ## compare two bench results files (OLD=bench/results.prev.json NEW=bench/results.json)
 	@.venv/bin/python -m bench.compare $(or $(OLD),bench/results.prev.json) $(or $(NEW),bench/results.json)
 
-.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test soak bench bench-compare
+.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test test-containers soak bench bench-compare

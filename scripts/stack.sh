@@ -25,17 +25,33 @@ bootstrap() {
     (cd "$ROOT" && uv sync --frozen --quiet) || die "uv sync failed (see above)"
 }
 
-# Random development secrets, made once per checkout and never committed.
+# Random development secrets, made once per checkout and never committed. Needs nothing but the kernel's
+# random source (a fresh clone has no .venv yet: the README's Docker path starts here). A file with any secret
+# missing or empty (an older version of this script wrote such files) is made again; a complete one is kept.
+SECRET_VARS=(PG_INGEST PG_TRANSFORM PG_RULES PG_ERP TOKEN_SECRET DEV_CLIENT_SECRET ERP_PASSWORD)
+
+secrets_complete() {
+    [[ -s "$SECRETS" ]] || return 1
+    local var
+    for var in "${SECRET_VARS[@]}"; do
+        grep -qE "^${var}=.{16,}$" "$SECRETS" || return 1
+    done
+}
+
+random_secret() {  # 32 URL-safe characters (192 bits)
+    local value
+    value=$(head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=' | head -c 32)
+    [[ ${#value} -eq 32 ]] || die "could not read /dev/urandom"
+    printf '%s' "$value"
+}
+
 ensure_secrets() {
     ensure_local_dirs
-    [[ -s "$SECRETS" ]] && return 0
-    local py="$ROOT/.venv/bin/python"
-    {
-        for var in PG_INGEST PG_TRANSFORM PG_RULES PG_ERP TOKEN_SECRET DEV_CLIENT_SECRET ERP_PASSWORD; do
-            printf '%s=%s\n' "$var" "$("$py" -c 'import secrets; print(secrets.token_urlsafe(24))')"
-        done
-    } >"$SECRETS"
-    chmod 600 "$SECRETS"
+    secrets_complete && return 0
+    [[ -e "$SECRETS" ]] && log "$SECRETS has a missing or empty secret: writing new ones"
+    local tmp="$SECRETS.tmp.$$" var
+    (umask 077 && for var in "${SECRET_VARS[@]}"; do printf '%s=%s\n' "$var" "$(random_secret)"; done >"$tmp")
+    mv -f "$tmp" "$SECRETS"
 }
 
 # service_env SVC -> the KEY=VALUE lines a service process needs.

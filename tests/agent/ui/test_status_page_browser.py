@@ -11,15 +11,12 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import (
-    NoSuchElementException,
-    StaleElementReferenceException,
-    WebDriverException,
-)
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -80,13 +77,27 @@ def page(ctl: Controlled, browser: webdriver.Chrome) -> Iterator[StatusServer]:
 
 
 def until(browser: webdriver.Chrome, what: str, check: Callable[[webdriver.Chrome], bool]) -> None:
-    """Poll the live page (it reloads itself, so elements go stale between polls)."""
-    WebDriverWait(
-        browser,
-        20,
-        poll_frequency=0.2,
-        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
-    ).until(check, message=what)
+    """Poll the live page. It replaces itself when the snapshot changes, so a node found a moment ago can be gone
+    (stale, or chromedriver's "Node ... does not belong to the document"): such a poll is simply tried again."""
+    WebDriverWait(browser, 20, poll_frequency=0.2, ignored_exceptions=(WebDriverException,)).until(
+        check, message=what
+    )
+
+
+def in_page(browser: webdriver.Chrome, script: str, *args: str) -> Any:
+    """Read the page inside the page in one step, so it cannot replace a node between the find and the read."""
+    read: list[Any] = []
+
+    def attempt(b: webdriver.Chrome) -> bool:
+        read[:] = [b.execute_script(script, *args)]
+        return True
+
+    until(browser, f"page read {script!r}", attempt)
+    return read[0]
+
+
+def text_of(browser: webdriver.Chrome, element_id: str) -> str:
+    return str(in_page(browser, "return document.getElementById(arguments[0]).innerText", element_id))
 
 
 def label(browser: webdriver.Chrome) -> tuple[str, str]:
@@ -118,11 +129,13 @@ def test_counts_and_hostile_rows_render_as_text(
 ) -> None:
     ctl.snap = busy_snapshot("ok")
     until(browser, "ok state", shows("ok"))
-    assert browser.find_element(By.ID, "last-upload").text.endswith("120 行 lines")
-    assert browser.find_element(By.ID, "last-download").text.endswith("7 行 lines")
-    assert browser.find_element(By.ID, "pending").text == "3"
-    assert browser.find_element(By.ID, "rejected-count").text == "2"
-    first = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#rejected tr:nth-child(2) td")]
+    assert text_of(browser, "last-upload").endswith("120 行 lines")
+    assert text_of(browser, "last-download").endswith("7 行 lines")
+    assert text_of(browser, "pending") == "3"
+    assert text_of(browser, "rejected-count") == "2"
+    first = in_page(
+        browser, "return [...document.querySelectorAll('#rejected tr:nth-child(2) td')].map(td => td.innerText)"
+    )
     assert first[:4] == [HOSTILE_CONTRACT, "P-1", HOSTILE_REASON, HOSTILE_MESSAGE.strip()]
     assert browser.find_elements(By.CSS_SELECTOR, "img, #injected, b") == []
     assert browser.execute_script("return window.pwned === undefined") is True
@@ -132,7 +145,7 @@ def test_counts_and_hostile_rows_render_as_text(
 def test_refused_secret_is_visible(page: StatusServer, ctl: Controlled, browser: webdriver.Chrome) -> None:
     ctl.snap = busy_snapshot("disconnected", auth_failed=True)
     until(browser, "failed for a refused secret", shows("failed"))
-    notice = browser.find_element(By.ID, "auth").text
+    notice = text_of(browser, "auth")
     assert "client_secret" in notice
     assert "ask the administrator for a new secret" in notice
     screenshot(browser, "auth-failed")

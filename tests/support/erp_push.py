@@ -35,7 +35,9 @@ class Pusher:
         self._admin, self._http, self._url, self._auth = admin, http, connector_url, auth
 
     async def trigger(self) -> None:
-        r = await self._http.post(f"{self._url}/sync/erp/trigger", json={"direction": "push"}, headers=self._auth)
+        r = await self._http.post(
+            f"{self._url}/sync/erp/trigger", json={"direction": "push"}, headers=self._auth
+        )
         assert r.status_code == 202, r.text
 
     async def confirmed(self, customer_id: str, version: int, timeout_s: float = 120) -> asyncpg.Record:

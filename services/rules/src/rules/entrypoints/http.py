@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
 from rules.adapters import repository as repo
 from rules.adapters.customer_search import Search, search
+from rules.domain.manual import ManualInputError
 from rules.domain.rule_config import RuleError
-from rules.entrypoints.models import ConfigBody, DryRunBody, EvaluateRequest, PolicyBody, RuleBody, RulePatch
-from rules.service_layer import admin, customer_queries, resync
+from rules.entrypoints.models import (
+    ConfigBody,
+    DryRunBody,
+    EvaluateRequest,
+    ManualCustomerBody,
+    PolicyBody,
+    ResolveBody,
+    RuleBody,
+    RulePatch,
+)
+from rules.service_layer import admin, customer_queries, manual, resync
 from rules.service_layer.decisions import Deps
 
 if TYPE_CHECKING:
@@ -29,6 +39,9 @@ Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
 # Sales staff read customers (admin passes every scope check too)
 STORABLE = r"^[^\x00]+$"  # PostgreSQL text holds no NUL: refused as 422, never a 500
 Reader = Annotated[TokenClaims, Depends(require_scope("customers:read"))]
+# Sales staff's writes (resolve a held value, enter a customer): their own scope, apart from ingest's
+# customers:write (the WeChat capture feed), so neither client can do the other's writes
+Editor = Annotated[TokenClaims, Depends(require_scope("customers:edit"))]
 RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 
@@ -53,6 +66,18 @@ async def _guard(call: Awaitable[T], what: str) -> T:
         raise ApiError(409, f"{what}_exists", str(exc)) from exc
     except RuleError as exc:
         raise ApiError(422, f"invalid_{what}", str(exc)) from exc
+    except ManualInputError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from exc
+
+
+def _deps(request: Request) -> Deps:
+    ctx = request.app.state.ctx
+    return ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
+
+
+def _who(request: Request, claims: TokenClaims, action: str) -> tuple[str, str]:
+    """(client id, correlation id) of a person's write."""
+    return claims.client_id, request.headers.get("x-request-id") or f"{action}-{claims.client_id}"
 
 
 @router.post("/rules/evaluate")
@@ -180,7 +205,39 @@ async def customer_history(
 @router.post("/customers/{customer_id}/resync")
 async def customer_resync(request: Request, claims: Admin, customer_id: CustomerId) -> dict[str, Any]:
     """Seed 004 Q3: decide again now and, if the rules say push, request every value we hold again."""
-    ctx = request.app.state.ctx
-    deps: Deps = ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
-    correlation = request.headers.get("x-request-id") or f"resync-{claims.client_id}"
-    return await _guard(resync.force_resync(_pool(request), deps, customer_id, correlation), "customer")
+    _, correlation = _who(request, claims, "resync")
+    return await _guard(
+        resync.force_resync(_pool(request), _deps(request), customer_id, correlation), "customer"
+    )
+
+
+@router.post("/customers/{customer_id}/resolve")
+async def customer_resolve(
+    request: Request, claims: Editor, customer_id: CustomerId, body: ResolveBody
+) -> dict[str, Any]:
+    """Settle a value held for a manual decision (`provenance.<field>.pending`), audited in the history,
+    then the usual sync decision."""
+    call = manual.resolve_pending(
+        _pool(request),
+        _deps(request),
+        customer_id,
+        body.field,
+        body.choose,
+        body.value,
+        _who(request, claims, "manual-merge"),
+    )
+    return await _guard(call, "customer")
+
+
+@router.post("/customers")
+async def customer_entry(
+    request: Request, response: Response, claims: Editor, body: ManualCustomerBody
+) -> dict[str, Any]:
+    """A customer entered by hand (no WeChat id): matched by phone, then company, else created (201)."""
+    verified = frozenset(body.verified)
+    call = manual.enter_customer(
+        _pool(request), _deps(request), body.values(), verified, _who(request, claims, "manual-entry")
+    )
+    answer = await _guard(call, "customer")
+    response.status_code = 201 if answer["created"] else 200
+    return answer

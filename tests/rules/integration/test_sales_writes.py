@@ -328,3 +328,18 @@ async def test_bad_resolutions_are_refused_with_stable_codes(
 async def test_resolving_an_unknown_customer_is_404(api: Api) -> None:
     r = await api("POST", "/customers/cu_nobody/resolve", json={"field": "address", "choose": "pending"})
     assert (r.status_code, r.json()["code"]) == (404, "customer_not_found")
+
+
+async def test_the_openapi_document_describes_the_writes_and_their_error_codes(api: Api) -> None:
+    doc = (await api("GET", "/openapi.json")).json()
+    entry_op, resolve_op = (
+        doc["paths"]["/customers"]["post"],
+        doc["paths"]["/customers/{customer_id}/resolve"]["post"],
+    )
+    assert {"201", "200", "401", "403", "422"} <= set(entry_op["responses"])
+    assert "invalid_phone" in entry_op["responses"]["422"]["description"]
+    assert {"200", "401", "403", "404", "409", "422"} <= set(resolve_op["responses"])
+    assert "nothing_pending" in resolve_op["responses"]["409"]["description"]
+    body = doc["components"]["schemas"]["ManualCustomerBody"]
+    assert set(body["required"]) == {"company_name", "real_name", "phone"}
+    assert "wechat_id" not in body["properties"]

@@ -211,7 +211,35 @@ async def customer_resync(request: Request, claims: Admin, customer_id: Customer
     )
 
 
-@router.post("/customers/{customer_id}/resolve")
+# Error answers of sales staff's writes, for the OpenAPI document (body: {code, message, request_id[, details]})
+_DENIED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "`missing_token`, `invalid_token`, `invalid_request` (malformed Authorization)"},
+    403: {"description": "`insufficient_scope`: the token lacks `customers:edit` (or `admin`)"},
+}
+RESOLVE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_DENIED,
+    404: {"description": "`customer_not_found`"},
+    409: {"description": "`nothing_pending`: the field holds no value for a manual decision"},
+    422: {
+        "description": "`invalid_request` (missing field, wrong type, not exactly one of choose/value), "
+        "`unstorable_text` (NUL), `invalid_field` (unknown field), `invalid_value` (empty or not of the field's kind)"
+    },
+}
+ENTRY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_DENIED,
+    200: {
+        "description": "Matched an existing customer (`matched_by` phone or company_name) and merged into it"
+    },
+    422: {
+        "description": "`invalid_request` (missing field, wrong type, unknown field such as wechat_id), "
+        "`unstorable_text` (NUL), `missing_company_name` / `missing_real_name` / `missing_phone` (empty once "
+        "cleaned), `invalid_phone` (no 11-digit mobile once full-width digits, spaces and +86 are cleaned), "
+        "`invalid_email`, `invalid_company_name`, `invalid_verified`"
+    },
+}
+
+
+@router.post("/customers/{customer_id}/resolve", responses=RESOLVE_ERRORS)
 async def customer_resolve(
     request: Request, claims: Editor, customer_id: CustomerId, body: ResolveBody
 ) -> dict[str, Any]:
@@ -229,7 +257,7 @@ async def customer_resolve(
     return await _guard(call, "customer")
 
 
-@router.post("/customers")
+@router.post("/customers", status_code=201, responses=ENTRY_ERRORS)
 async def customer_entry(
     request: Request, response: Response, claims: Editor, body: ManualCustomerBody
 ) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""rules' HTTP routes (admin scope): rule evaluation and administration, operator queries."""
+"""rules' HTTP routes: rule evaluation and administration and operator queries (admin), customers for sales staff
+(customers:read to read, customers:edit to settle held values and enter customers by hand)."""
 
 from __future__ import annotations
 

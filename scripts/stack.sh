@@ -87,8 +87,10 @@ service_env() {
 simulator_env() {
     # shellcheck disable=SC1090
     source "$SECRETS"
+    # ORDS_FROM_CLOCK: the simulator keeps customers in memory while PostgreSQL keeps ours; ords from the
+    # clock are never re-issued after a restart (else: "ord already linked to another customer").
     printf '%s\n' "ERP_SIMULATOR_PORT=${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" "ERP_SIMULATOR_USER=rollsync" \
-        "ERP_SIMULATOR_PASSWORD=$ERP_PASSWORD"
+        "ERP_SIMULATOR_PASSWORD=$ERP_PASSWORD" "ERP_SIMULATOR_ORDS_FROM_CLOCK=true"
 }
 
 schema_of() { [[ $1 == erp-connector ]] && echo erp || echo "$1"; }

@@ -43,6 +43,7 @@ def quiet_settings(**overrides: Any) -> SimulatorSettings:
         "latency_ms_min": 0,
         "latency_ms_max": 0,
         "rate_limit_per_second": None,
+        "ords_from_clock": False,
         **overrides,
     }
     return SimulatorSettings(**values)

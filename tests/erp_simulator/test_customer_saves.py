@@ -8,10 +8,13 @@ from tests.erp_simulator.erp_calls import (
     allocate,
     asp,
     list_customers,
+    quiet_settings,
     save_unit,
     set_faults,
+    sim_client,
     stored_customers,
     table_records,
+    token_for,
     unit_customer,
     v3,
 )
@@ -203,3 +206,27 @@ async def test_customer_created_via_api_belongs_to_the_users_sales_person(
     rows = table_records(await list_customers(client, token, telord=str(new_ord)))
 
     assert rows[0]["catename"] == "陈静"
+
+
+async def test_a_restarted_simulator_with_ords_from_the_clock_never_reissues_an_ord() -> None:
+    """rollsync's database outlives the in-memory store: an ord handed out before a restart, and known there
+    as some customer's, must not come back for another (else rules refuses: 'ord already linked')."""
+    issued: list[int] = []
+    for _ in range(2):  # two runs of the simulator, same seed
+        async with sim_client(quiet_settings(ords_from_clock=True)) as client:
+            token = await token_for(client)
+            saved = await allocate(client, token)
+            await save_unit(client, token, saved)
+            issued += [saved, await allocate(client, token)]
+            seeded = [o for o in await stored_customers(client) if o not in issued]
+            assert min(issued[-2:]) > max(seeded)
+    assert len(set(issued)) == len(issued) == 4
+
+
+async def test_without_ords_from_the_clock_a_restart_hands_out_the_same_ords() -> None:
+    """The default (same seed, same run) re-issues ords: what `ords_from_clock` exists to prevent."""
+    issued = []
+    for _ in range(2):
+        async with sim_client() as client:
+            issued.append(await allocate(client, await token_for(client)))
+    assert issued[0] == issued[1]

@@ -8,6 +8,7 @@ import subprocess
 import uuid
 
 import httpx
+import jwt
 import pytest
 
 from tests.support.stack import PYTHON, ROOT, ServiceProcess, service_env
@@ -69,3 +70,19 @@ def test_unknown_scopes_are_refused() -> None:
     )
     assert done.returncode != 0
     assert "unknown scopes" in done.stderr
+
+
+def test_sales_staff_get_read_and_edit_scopes(services: dict[str, ServiceProcess]) -> None:
+    """customers:edit (rules' sales writes) is grantable; customers:write stays the capture feed's."""
+    client_id = f"sales-{uuid.uuid4().hex[:8]}"
+    created = _cli("create", client_id, "--scopes", "customers:read,customers:edit")
+    secret = re.search(r"secret \(shown once\): (\S+)", created)
+    assert secret is not None
+    r = httpx.post(
+        f"{services['ingest'].url}/auth/system-login",
+        json={"client_id": client_id, "client_secret": secret.group(1), "grant_type": "client_credentials"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+    assert set(claims["scope"].split()) == {"customers:read", "customers:edit"}

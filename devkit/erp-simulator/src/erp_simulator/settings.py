@@ -35,6 +35,10 @@ class SimulatorSettings(BaseSettings):
     # None: about 60% of the customer count, like a factory with some repeat buyers.
     contracts: int | None = Field(default=None, ge=0)
     enum_shuffle: bool = False
+    # New ords (allocations, saves without one, bulk inserts) start at the wall clock in milliseconds, so a
+    # restarted simulator never hands out an ord an earlier run gave to another customer. The real ERP never
+    # re-issues an ord, and rollsync's database, which outlives this in-memory store, relies on that.
+    ords_from_clock: bool = False
 
     user: str = "rollsync"
     password: SecretStr = SecretStr(DEV_PASSWORD)

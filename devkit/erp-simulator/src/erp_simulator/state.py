@@ -1,6 +1,7 @@
 """All mutable simulator state, created by ``create_app`` and replaced by ``/_sim/reset``."""
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +50,8 @@ class SimulatorState:
         self.customers = CustomerStore()
         self.contracts = ContractStore()
         self._populate(spec)
+        if self.settings.ords_from_clock:
+            self.customers.ids.skip_to(int(time.time() * 1000))
         self.customer_columns: list[Column[CustomerRecord]] = customer_columns(self.team)
         self.contract_columns: list[Column[ContractRecord]] = contract_columns(self.team, self.customer_name)
         self.faults: FaultConfig = initial_faults(self.settings)

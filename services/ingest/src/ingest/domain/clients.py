@@ -13,6 +13,9 @@ SCOPES = frozenset(
         "progress:write",
         "customers:write",
         "customers:read",
+        # Sales staff's writes in rules (resolve a held value, enter a customer); customers:write is the
+        # WeChat capture feed's
+        "customers:edit",
         "sync:read",
         "admin",
         "employees:write",

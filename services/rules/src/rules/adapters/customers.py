@@ -27,6 +27,8 @@ _BY: Final = {
     "wechat_id": "wechat_id = $1",
     "erp_customer_id": "erp_customer_id = $1",
     "code": "code = $1",
+    "phone": "phone = $1",
+    "name_key": "name_key = $1",
     "wechat_id_without_erp": "wechat_id = $1 AND erp_customer_id IS NULL",
     "name_key_without_erp": "name_key = $1 AND erp_customer_id IS NULL",
     "name_key_without_wechat": "name_key = $1 AND wechat_id IS NULL",
@@ -162,11 +164,12 @@ async def add_history(
     changes: list[Change],
     trigger: str,
     event_id: uuid.UUID | None,
+    changed_by: str = "system",
 ) -> None:
     await conn.executemany(
         """INSERT INTO field_change_history (customer_id, field_name, old_value, new_value, incoming_value,
-             value_source, change_type, change_reason, trigger, event_id)
-           VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10)""",
+             value_source, change_type, change_reason, trigger, event_id, changed_by)
+           VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11)""",
         [
             (
                 customer_id,
@@ -179,6 +182,7 @@ async def add_history(
                 ch.reason,
                 trigger,
                 event_id,
+                changed_by,
             )
             for ch in changes
         ],

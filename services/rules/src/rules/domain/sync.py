@@ -23,12 +23,15 @@ from rules.domain.rulebook import Decision, RuleBook, evaluate
 def differences(
     fields: Mapping[str, Slot], policy: Mapping[str, Strategy], creating: bool, *, force: bool = False
 ) -> dict[str, Any]:
-    """Our values the ERP lacks, by our field names. An unverified core value goes only into a create.
+    """Our values the ERP lacks, by our field names. An unverified core value goes only into a create; a value
+    held for a manual decision (`pending`) goes nowhere until a person settles it (POST /customers/{id}/resolve).
     `force` (seed 004 Q3, an operator's re-sync): every value we hold, also those the ERP already shows."""
     out = {}
     for name, spec in CATALOG.items():
         slot = fields.get(name)
         if spec.push_name is None or slot is None or slot.value is None:
+            continue
+        if slot.pending is not None:  # awaits a person's decision: pushing ours would decide it silently
             continue
         if not force and (slot.source == "erp" or slot.value == slot.erp_value):
             continue

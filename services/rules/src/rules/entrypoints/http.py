@@ -1,19 +1,30 @@
-"""rules' HTTP routes (admin scope): rule evaluation and administration, operator queries."""
+"""rules' HTTP routes: rule evaluation and administration and operator queries (admin), customers for sales staff
+(customers:read to read, customers:edit to settle held values and enter customers by hand)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
 from rules.adapters import repository as repo
 from rules.adapters.customer_search import Search, search
+from rules.domain.manual import ManualInputError
 from rules.domain.rule_config import RuleError
-from rules.entrypoints.models import ConfigBody, DryRunBody, EvaluateRequest, PolicyBody, RuleBody, RulePatch
-from rules.service_layer import admin, customer_queries, resync
+from rules.entrypoints.models import (
+    ConfigBody,
+    DryRunBody,
+    EvaluateRequest,
+    ManualCustomerBody,
+    PolicyBody,
+    ResolveBody,
+    RuleBody,
+    RulePatch,
+)
+from rules.service_layer import admin, customer_queries, manual, resync
 from rules.service_layer.decisions import Deps
 
 if TYPE_CHECKING:
@@ -29,6 +40,9 @@ Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
 # Sales staff read customers (admin passes every scope check too)
 STORABLE = r"^[^\x00]+$"  # PostgreSQL text holds no NUL: refused as 422, never a 500
 Reader = Annotated[TokenClaims, Depends(require_scope("customers:read"))]
+# Sales staff's writes (resolve a held value, enter a customer): their own scope, apart from ingest's
+# customers:write (the WeChat capture feed), so neither client can do the other's writes
+Editor = Annotated[TokenClaims, Depends(require_scope("customers:edit"))]
 RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 
@@ -53,6 +67,18 @@ async def _guard(call: Awaitable[T], what: str) -> T:
         raise ApiError(409, f"{what}_exists", str(exc)) from exc
     except RuleError as exc:
         raise ApiError(422, f"invalid_{what}", str(exc)) from exc
+    except ManualInputError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from exc
+
+
+def _deps(request: Request) -> Deps:
+    ctx = request.app.state.ctx
+    return ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
+
+
+def _who(request: Request, claims: TokenClaims, action: str) -> tuple[str, str]:
+    """(client id, correlation id) of a person's write."""
+    return claims.client_id, request.headers.get("x-request-id") or f"{action}-{claims.client_id}"
 
 
 @router.post("/rules/evaluate")
@@ -180,7 +206,67 @@ async def customer_history(
 @router.post("/customers/{customer_id}/resync")
 async def customer_resync(request: Request, claims: Admin, customer_id: CustomerId) -> dict[str, Any]:
     """Seed 004 Q3: decide again now and, if the rules say push, request every value we hold again."""
-    ctx = request.app.state.ctx
-    deps: Deps = ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
-    correlation = request.headers.get("x-request-id") or f"resync-{claims.client_id}"
-    return await _guard(resync.force_resync(_pool(request), deps, customer_id, correlation), "customer")
+    _, correlation = _who(request, claims, "resync")
+    return await _guard(
+        resync.force_resync(_pool(request), _deps(request), customer_id, correlation), "customer"
+    )
+
+
+# Error answers of sales staff's writes, for the OpenAPI document (body: {code, message, request_id[, details]})
+_DENIED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "`missing_token`, `invalid_token`, `invalid_request` (malformed Authorization)"},
+    403: {"description": "`insufficient_scope`: the token lacks `customers:edit` (or `admin`)"},
+}
+RESOLVE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_DENIED,
+    404: {"description": "`customer_not_found`"},
+    409: {"description": "`nothing_pending`: the field holds no value for a manual decision"},
+    422: {
+        "description": "`invalid_request` (missing field, wrong type, not exactly one of choose/value), "
+        "`unstorable_text` (NUL), `invalid_field` (unknown field), `invalid_value` (empty or not of the field's kind)"
+    },
+}
+ENTRY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_DENIED,
+    200: {
+        "description": "Matched an existing customer (`matched_by` phone or company_name) and merged into it"
+    },
+    422: {
+        "description": "`invalid_request` (missing field, wrong type, unknown field such as wechat_id), "
+        "`unstorable_text` (NUL), `missing_company_name` / `missing_real_name` / `missing_phone` (empty once "
+        "cleaned), `invalid_phone` (no 11-digit mobile once full-width digits, spaces and +86 are cleaned), "
+        "`invalid_email`, `invalid_company_name`, `invalid_verified`"
+    },
+}
+
+
+@router.post("/customers/{customer_id}/resolve", responses=RESOLVE_ERRORS)
+async def customer_resolve(
+    request: Request, claims: Editor, customer_id: CustomerId, body: ResolveBody
+) -> dict[str, Any]:
+    """Settle a value held for a manual decision (`provenance.<field>.pending`), audited in the history,
+    then the usual sync decision."""
+    call = manual.resolve_pending(
+        _pool(request),
+        _deps(request),
+        customer_id,
+        body.field,
+        body.choose,
+        body.value,
+        _who(request, claims, "manual-merge"),
+    )
+    return await _guard(call, "customer")
+
+
+@router.post("/customers", status_code=201, responses=ENTRY_ERRORS)
+async def customer_entry(
+    request: Request, response: Response, claims: Editor, body: ManualCustomerBody
+) -> dict[str, Any]:
+    """A customer entered by hand (no WeChat id): matched by phone, then company, else created (201)."""
+    verified = frozenset(body.verified)
+    call = manual.enter_customer(
+        _pool(request), _deps(request), body.values(), verified, _who(request, claims, "manual-entry")
+    )
+    answer = await _guard(call, "customer")
+    response.status_code = 201 if answer["created"] else 200
+    return answer

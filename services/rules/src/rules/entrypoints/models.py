@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Text = Annotated[str, Field(max_length=500)]
 Flag = bool | None
@@ -101,3 +101,53 @@ class DryRunBody(BaseModel):
     new_rules: Annotated[list[RuleBody], Field(max_length=20)] = Field(default_factory=list)
     config: Annotated[dict[str, bool | int | float], Field(max_length=20)] = Field(default_factory=dict)
     sample: Annotated[int, Field(ge=0, le=100)] = 20
+
+
+Fact = Annotated[bool, Field(strict=True)] | None
+
+
+class ResolveBody(BaseModel):
+    """Settle a value held for a manual decision: `choose` the held (`pending`) or the shown (`current`)
+    value, or enter a `value`; exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,63}$")]
+    choose: Literal["pending", "current"] | None = None
+    value: (
+        Annotated[str, Field(min_length=1, max_length=500)]
+        | Annotated[int, Field(strict=True, ge=-(2**62), le=2**62)]
+        | Annotated[bool, Field(strict=True)]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ResolveBody:
+        if (self.choose is None) == (self.value is None):
+            raise ValueError("send exactly one of `choose` and `value`")
+        return self
+
+
+VerifiableName = Literal["phone", "company_name", "real_name", "email"]
+
+
+class ManualCustomerBody(BaseModel):
+    """A customer sales staff enter by hand (no WeChat id): company, contact person and mobile required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company_name: Annotated[str, Field(min_length=1, max_length=200)]
+    real_name: Annotated[str, Field(min_length=1, max_length=100)]
+    phone: Annotated[str, Field(min_length=1, max_length=50)]
+    email: Annotated[str, Field(max_length=200)] | None = None
+    address: Text | None = None
+    has_order: Fact = None
+    has_contract: Fact = None
+    has_payment: Fact = None
+    has_quote_request: Fact = None
+    marked_as_important: Fact = None
+    marked_as_invalid: Fact = None
+    verified: Annotated[list[VerifiableName], Field(max_length=4)] = Field(default_factory=list)
+
+    def values(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"verified"}, exclude_none=True)

@@ -45,6 +45,16 @@ async def customer_detail(pool: asyncpg.Pool, customer_id: str) -> dict[str, Any
         "contract_linked": customer.contract_linked,
         "fields": {name: slot.value for name, slot in sorted(customer.fields.items())},
         "provenance": {name: slot_to_json(slot) for name, slot in sorted(customer.fields.items())},
+        # what sales staff may settle with POST /customers/{id}/resolve
+        "pending": {
+            name: {
+                "current": slot.value,
+                "pending": slot.pending.value,
+                "pending_source": slot.pending.source,
+            }
+            for name, slot in sorted(customer.fields.items())
+            if slot.pending is not None
+        },
         **extra,
         "decisions": await queries.decisions(pool, customer_id, 10),
     }

@@ -39,9 +39,10 @@ class Deps:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    name: str  # wechat_capture / erp_pull / push_result / contract
+    name: str  # wechat_capture / erp_pull / push_result / contract / manual_resync / manual_merge / manual_entry
     event_id: uuid.UUID | None
     correlation_id: str
+    by: str = "system"  # who: a person's token client id for the manual triggers (history `changed_by`)
 
 
 def new_customer_id() -> str:
@@ -77,7 +78,7 @@ async def finish(
     customer = replace(customer, sync=sync)
     await repo.save(conn, customer, outcome, touch)
     if changes:
-        await repo.add_history(conn, customer.id, changes, trigger.name, trigger.event_id)
+        await repo.add_history(conn, customer.id, changes, trigger.name, trigger.event_id, trigger.by)
     if outcome.emit:
         await repo.add_request(conn, customer, outcome)
         await outbox.add(conn, SCHEMA, [_request(customer, outcome, trigger)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
@@ -25,10 +25,10 @@ router = APIRouter()
 T = TypeVar("T")
 
 
-Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
+Admin = Annotated[TokenClaims, require_scope("admin")]
 # Sales staff read customers (admin passes every scope check too)
 STORABLE = r"^[^\x00]+$"  # PostgreSQL text holds no NUL: refused as 422, never a 500
-Reader = Annotated[TokenClaims, Depends(require_scope("customers:read"))]
+Reader = Annotated[TokenClaims, require_scope("customers:read")]
 RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 

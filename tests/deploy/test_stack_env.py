@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from common.token_keys import load_private_key
 from tests.deploy.tooling import ROOT
 
 SECRET_VARS = (
@@ -14,7 +15,6 @@ SECRET_VARS = (
     "PG_TRANSFORM",
     "PG_RULES",
     "PG_ERP",
-    "TOKEN_SECRET",
     "DEV_CLIENT_SECRET",
     "ERP_PASSWORD",
 )
@@ -70,3 +70,22 @@ def test_complete_file_is_kept(tmp_path: Path) -> None:
     (clone / ".local" / "secrets.env").write_text(kept)
     assert _stack_env(clone).returncode == 0
     assert (clone / ".local" / "secrets.env").read_text() == kept
+
+
+def test_fresh_clone_gets_an_ed25519_signing_key_for_ingest_only(tmp_path: Path) -> None:
+    """No .venv yet: the key comes from openssl. Only ingest is pointed at it; the others get the JWKS URL."""
+    clone = _fresh_clone(tmp_path)
+    result = _stack_env(clone)
+    assert result.returncode == 0, result.stderr
+    key = clone / ".local" / "secrets" / "token-signing.pem"
+    assert key.stat().st_mode & 0o077 == 0
+    assert key.parent.stat().st_mode & 0o077 == 0
+    assert load_private_key(key).public_key()  # Ed25519, PKCS#8 PEM
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert env["INGEST_TOKEN_SIGNING_KEY_FILE"] == str(key)
+    assert not [k for k in env if "TOKEN_SECRET" in k or ("SIGNING" in k and not k.startswith("INGEST_"))]
+    for prefix in ("TRANSFORM_", "RULES_", "ERP_CONNECTOR_"):
+        assert env[f"{prefix}TOKEN_JWKS_URL"].endswith("/.well-known/jwks.json")
+    first = key.read_bytes()
+    assert _stack_env(clone).returncode == 0
+    assert key.read_bytes() == first  # kept, not made again

@@ -19,38 +19,25 @@ import httpx
 import pytest
 
 from ingest.domain.clients import SCOPES
-from tests.support.api import bearer, create_client, eventually, ingest_cli, login
-from tests.support.operations import API_SERVICES, PUBLIC, Operation, operations
+from tests.support.api import create_client, eventually, ingest_cli, login
+from tests.support.operations import API_SERVICES, PUBLIC, Operation, operations, probe
 from tests.support.stack import ServiceProcess, service_env
 from tests.support.tokens import TestSigner
 
 pytestmark = pytest.mark.e2e
 
 ALL = sorted(SCOPES)
-# One request per service that a good token gets past the auth check without changing anything.
-PROBES = {
-    "ingest": ("POST", "/sync/contracts/batch", {"contracts": []}),  # 422 empty_batch once authorised
-    "transform": ("GET", "/contracts?limit=1", None),
-    "rules": ("GET", "/rules", None),
-    "erp-connector": ("GET", "/sync/erp/status", None),
-}
 
 
 def _signer() -> TestSigner:
     return TestSigner.from_file(Path(service_env("ingest")["INGEST_TOKEN_SIGNING_KEY_FILE"]))
 
 
-async def _probe(http: httpx.AsyncClient, services: dict[str, ServiceProcess], svc: str, token: str) -> int:
-    method, path, body = PROBES[svc]
-    r = await http.request(method, services[svc].url + path, headers=bearer(token), json=body)
-    return r.status_code
-
-
 async def _revoked_everywhere(
     http: httpx.AsyncClient, services: dict[str, ServiceProcess], token: str
 ) -> None:
     async def refused() -> bool:
-        return all([await _probe(http, services, svc, token) == 401 for svc in API_SERVICES])
+        return all([await probe(http, services, svc, token) == 401 for svc in API_SERVICES])
 
     await eventually(refused, timeout_s=15, every_s=0.1)
 
@@ -117,7 +104,7 @@ async def test_every_operation_refuses_every_bad_token_with_rfc_6750_answers(
     # Positive control: the same key's good token, and the two soon-revoked ones, pass every service now.
     for svc in API_SERVICES:
         for value in (signer.token(good_client, "admin"), disabled, rotated):
-            assert await _probe(http, services, svc, value) not in (401, 403), svc
+            assert await probe(http, services, svc, value) not in (401, 403), svc
     ingest_cli("disable", disabled_client)
     ingest_cli("rotate", rotated_client)
     await _revoked_everywhere(http, services, disabled)

@@ -17,28 +17,19 @@ import pytest
 
 from ingest.domain.clients import SCOPES
 from tests.support.api import bearer, create_client, ingest_cli, login
-from tests.support.operations import API_SERVICES, operations
+from tests.support.operations import API_SERVICES, operations, probe
 from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 
 BOUND_S = 5.0  # poll interval 2 s + one request, with room for a loaded 2-core machine
-PROBES = {  # a request per service that changes nothing, authorised or not
-    "ingest": ("POST", "/sync/contracts/batch", {"contracts": []}),
-    "transform": ("GET", "/contracts?limit=1", None),
-    "rules": ("GET", "/rules", None),
-    "erp-connector": ("GET", "/sync/erp/status", None),
-}
 
 
-async def _status(http: httpx.AsyncClient, url: str, svc: str, token: str) -> int:
-    method, path, body = PROBES[svc]
-    return (await http.request(method, url + path, headers=bearer(token), json=body)).status_code
-
-
-async def _first_401(http: httpx.AsyncClient, url: str, svc: str, token: str, since: float) -> float:
+async def _first_401(
+    http: httpx.AsyncClient, services: dict[str, ServiceProcess], svc: str, token: str, since: float
+) -> float:
     while time.monotonic() - since < 30:
-        if await _status(http, url, svc, token) == 401:
+        if await probe(http, services, svc, token) == 401:
             return time.monotonic() - since
         await asyncio.sleep(0.05)
     return float("inf")
@@ -63,7 +54,7 @@ async def test_a_revoked_clients_token_is_refused_by_every_operation_within_seco
     erp_before = await _erp_state(http, erp, operator)
     try:
         for svc in API_SERVICES:
-            assert await _status(http, services[svc].url, svc, token) not in (401, 403), svc
+            assert await probe(http, services, svc, token) not in (401, 403), svc
 
         ingest_cli(command, client_id)
         since = time.monotonic()
@@ -71,7 +62,7 @@ async def test_a_revoked_clients_token_is_refused_by_every_operation_within_seco
             zip(
                 API_SERVICES,
                 await asyncio.gather(
-                    *(_first_401(http, services[svc].url, svc, token, since) for svc in API_SERVICES)
+                    *(_first_401(http, services, svc, token, since) for svc in API_SERVICES)
                 ),
                 strict=True,
             )

@@ -20,19 +20,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.token_keys import load_private_key, public_jwk
-from tests.support.api import bearer, create_client, eventually, login
-from tests.support.operations import API_SERVICES
+from tests.support.api import create_client, eventually, login
+from tests.support.operations import API_SERVICES, probe
 from tests.support.stack import ServiceProcess, service_env
 
 pytestmark = pytest.mark.e2e
 
 VERIFIERS = ("transform", "rules", "erp-connector")
-PROBES = {
-    "ingest": ("POST", "/sync/contracts/batch", {"contracts": []}),
-    "transform": ("GET", "/contracts?limit=1", None),
-    "rules": ("GET", "/rules", None),
-    "erp-connector": ("GET", "/sync/erp/status", None),
-}
 
 
 def _kid(token: str) -> str:
@@ -52,12 +46,7 @@ def _new_key(path: Path) -> str:
 async def _accepted(
     http: httpx.AsyncClient, services: dict[str, ServiceProcess], token: str
 ) -> dict[str, int]:
-    out = {}
-    for svc in API_SERVICES:
-        method, path, body = PROBES[svc]
-        r = await http.request(method, services[svc].url + path, headers=bearer(token), json=body)
-        out[svc] = r.status_code
-    return out
+    return {svc: await probe(http, services, svc, token) for svc in API_SERVICES}
 
 
 def _restart_ingest(services: dict[str, ServiceProcess], **env: str) -> None:

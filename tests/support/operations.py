@@ -28,6 +28,23 @@ PUBLIC = {
 # A request per operation that reaches the auth check without doing anything once past it: path parameters
 # filled in, a JSON body where one is taken ({} is well-formed, so no 400 comes before the 401).
 _PARAM = re.compile(r"\{([^}]+)\}")
+# One request per service that a good token gets past the auth check without changing anything.
+PROBES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "ingest": ("POST", "/sync/contracts/batch", {"contracts": []}),  # 422 empty_batch once authorised
+    "transform": ("GET", "/contracts?limit=1", None),
+    "rules": ("GET", "/rules", None),
+    "erp-connector": ("GET", "/sync/erp/status", None),
+}
+
+
+async def probe(
+    http: httpx.AsyncClient, services: dict[str, ServiceProcess], service: str, token: str
+) -> int:
+    """The status of the service's PROBES request with this token."""
+    method, path, body = PROBES[service]
+    headers = {"Authorization": f"Bearer {token}"}
+    r = await http.request(method, services[service].url + path, headers=headers, json=body)
+    return r.status_code
 
 
 @dataclass(frozen=True)
@@ -44,8 +61,9 @@ class Operation:
         return f"{self.service} {self.method} {self.path}"
 
     async def call(self, http: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
-        body = {"json": {}} if self.takes_body else {}
-        return await http.request(self.method, self.url, headers=headers, **body)
+        if self.takes_body:
+            return await http.request(self.method, self.url, headers=headers, json={})
+        return await http.request(self.method, self.url, headers=headers)
 
 
 def _concrete(path: str, operation: dict[str, Any]) -> str:

@@ -103,6 +103,10 @@ PY
 ensure_secrets() {
     ensure_local_dirs
     ensure_signing_key
+    # The HS256 TOKEN_SECRET of older checkouts is used by nothing now: do not keep a secret around for nothing.
+    if [[ -f "$SECRETS" ]] && grep -q '^TOKEN_SECRET=' "$SECRETS"; then
+        sed -i '/^TOKEN_SECRET=/d' "$SECRETS"
+    fi
     secrets_complete && return 0
     [[ -e "$SECRETS" ]] && log "$SECRETS has a missing or empty secret: writing new ones"
     local tmp="$SECRETS.tmp.$$" var

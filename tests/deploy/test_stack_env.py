@@ -89,3 +89,12 @@ def test_fresh_clone_gets_an_ed25519_signing_key_for_ingest_only(tmp_path: Path)
     first = key.read_bytes()
     assert _stack_env(clone).returncode == 0
     assert key.read_bytes() == first  # kept, not made again
+
+
+def test_an_old_checkouts_hs256_token_secret_is_dropped(tmp_path: Path) -> None:
+    clone = _fresh_clone(tmp_path)
+    (clone / ".local").mkdir()
+    kept = "".join(f"{var}=kept-{var.lower()}-0123456789abcdef\n" for var in SECRET_VARS)
+    (clone / ".local" / "secrets.env").write_text(kept + "TOKEN_SECRET=old-shared-hs256-key-0123456789\n")
+    assert _stack_env(clone).returncode == 0
+    assert (clone / ".local" / "secrets.env").read_text() == kept

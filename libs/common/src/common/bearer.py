@@ -120,7 +120,7 @@ def revocations_url(jwks_url: str) -> str:
 
 def remote_verifier(settings: TokenVerifierSettingsMixin) -> TokenVerifier:
     """A verifier for a service that is not ingest: public keys and revocations from ingest over HTTP."""
-    http = httpx.AsyncClient(timeout=httpx.Timeout(3.0), follow_redirects=False)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(3.0), follow_redirects=False, trust_env=False)
     keys = RemoteKeySet(
         settings.token_jwks_url,
         http,

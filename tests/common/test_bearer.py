@@ -15,9 +15,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from common.bearer import TokenClaims, TokenError, TokenVerifier, require_scope, revocations_url
+from common.bearer import (
+    TokenClaims,
+    TokenError,
+    TokenVerifier,
+    remote_verifier,
+    require_scope,
+    revocations_url,
+)
 from common.revocation import RevocationPoller, RevocationsUnavailableError
 from common.service import Metrics, base_app
+from common.settings import TokenVerifierSettingsMixin
 from common.token_keys import KeysUnavailableError, RemoteKeySet, jwks, key_from_jwk, public_jwk
 from tests.support.tokens import TestSigner
 
@@ -226,3 +234,14 @@ async def test_routes_declare_bearer_security_with_their_scope_and_answer_rfc_67
     denied = await _answer(app, signer.bearer("customers:read"))
     assert denied.status_code == 403
     assert 'error="insufficient_scope", scope="sync:read"' in denied.headers["www-authenticate"]
+
+
+async def test_remote_verifier_reports_the_age_of_its_revocation_list() -> None:
+    metrics = Metrics("t")
+    settings = TokenVerifierSettingsMixin(token_jwks_url="http://127.0.0.1:9/.well-known/jwks.json")
+    verifier = remote_verifier(settings, metrics)
+    assert verifier.revocations is not None
+    assert verifier.revocations.url == "http://127.0.0.1:9/internal/token-revocations"
+    await metrics.refresh()
+    assert metrics.registry.get_sample_value("rollsync_token_revocations_age_seconds") == 1e9  # never read
+    await verifier.close()

@@ -21,12 +21,14 @@ from fastapi import Request, Security
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
+from prometheus_client import Gauge
 
 from common.revocation import RevocationPoller, RevocationsUnavailableError, RevokedError
 from common.token_keys import ALGORITHM, KeySet, KeysUnavailableError, RemoteKeySet
 from common.web import ApiError
 
 if TYPE_CHECKING:
+    from common.metrics import Metrics
     from common.settings import TokenVerifierSettingsMixin
 
 REALM = 'Bearer realm="rollsync"'
@@ -118,8 +120,12 @@ def revocations_url(jwks_url: str) -> str:
     return str(origin.join("/internal/token-revocations"))
 
 
-def remote_verifier(settings: TokenVerifierSettingsMixin) -> TokenVerifier:
-    """A verifier for a service that is not ingest: public keys and revocations from ingest over HTTP."""
+def remote_verifier(settings: TokenVerifierSettingsMixin, metrics: Metrics | None = None) -> TokenVerifier:
+    """A verifier for a service that is not ingest: public keys and revocations from ingest over HTTP.
+
+    With `metrics`, `rollsync_token_revocations_age_seconds` says how old the revocation list is (past
+    TOKEN_REVOCATIONS_MAX_STALE_S every authenticated request is answered 503).
+    """
     http = httpx.AsyncClient(timeout=httpx.Timeout(3.0), follow_redirects=False, trust_env=False)
     keys = RemoteKeySet(
         settings.token_jwks_url,
@@ -133,6 +139,17 @@ def remote_verifier(settings: TokenVerifierSettingsMixin) -> TokenVerifier:
         poll_s=settings.token_revocations_poll_s,
         max_stale_s=settings.token_revocations_max_stale_s,
     )
+    if metrics is not None:
+        age = Gauge(
+            "rollsync_token_revocations_age_seconds",
+            "Seconds since the token revocation list was last read from ingest",
+            registry=metrics.registry,
+        )
+
+        async def refresh() -> None:
+            age.set(min(revocations.age_s(), 1e9))
+
+        metrics.on_scrape(refresh)
     return TokenVerifier(keys, settings.token_issuer, settings.token_audience, revocations, http)
 
 

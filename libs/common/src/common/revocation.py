@@ -69,8 +69,12 @@ class RevocationPoller:
         self._task: asyncio.Task[None] | None = None
         self._failing = False
 
+    def age_s(self) -> float:
+        """Seconds since the list was last read (infinite before the first read)."""
+        return float("inf") if self._fetched_at is None else self._clock() - self._fetched_at
+
     def check(self, client_id: str, version: int) -> None:
-        if self._fetched_at is None or self._clock() - self._fetched_at > self.max_stale_s:
+        if self.age_s() > self.max_stale_s:
             raise RevocationsUnavailableError(f"token revocation list not read from {self.url}")
         check(self._revoked, client_id, version)
 

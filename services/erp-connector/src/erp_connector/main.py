@@ -143,7 +143,7 @@ def create_app(
             lambda stored: matches(stored, erp.username, password),
         )
         scheduler: SyncScheduler | None = None
-        tokens = remote_verifier(settings)
+        tokens = remote_verifier(settings, metrics)
         try:
             await control.load()
             pull = PullService(rt.pool, client, control, erp_metrics, pull_policy(settings))

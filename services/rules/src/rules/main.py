@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await rt.open([*CONSUMED, topics.RULES_CUSTOMER_SYNC_REQUESTED])
         resolver: asyncio.Task[None] | None = None
         resyncs: asyncio.Task[None] | None = None
-        tokens = remote_verifier(settings)
+        tokens = remote_verifier(settings, metrics)
         try:
             cache = RuleBookCache(PostgresRuleSource(rt.pool))
             deps = Deps(cache, decisions.record)

@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks = ConsistencySchedule(
             lambda sample: queries.consistency(pool, sample), metrics.registry, settings.consistency_check_s
         )
-        tokens = remote_verifier(settings)
+        tokens = remote_verifier(settings, metrics)
         try:
             config = ConfigurationCache(rt.pool, settings.config_reload_s)
             await config.seed_defaults()

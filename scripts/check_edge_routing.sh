@@ -205,6 +205,7 @@ expect_json() { # expect_json METHOD PATH STATUS FIELD VALUE [curl args...]
 # ---- routing -------------------------------------------------------------------------------------------------
 echo "routing:"
 expect_route POST /auth/system-login ingest -d 'client_id=a&client_secret=b&grant_type=client_credentials'
+expect_route GET /.well-known/jwks.json ingest
 expect_route POST /sync/contracts/batch ingest -H 'Content-Type: application/json' -d '{"contracts":[]}'
 expect_route PUT /sync/contracts/HT2023001/progress ingest -d '{}'
 expect_route PUT '/sync/contracts/HT%E5%90%882023/progress' ingest -d '{}'
@@ -241,6 +242,7 @@ expect_route GET /erp erp-connector
 echo "edge-local answers:"
 expect_json GET /healthz 200 status ok
 expect_json GET /nope 404 code not_found
+expect_json GET /internal/token-revocations 404 code not_found
 expect_json GET /sync/contracts/HT2023001 404 code not_found
 expect_json PUT /sync/contracts/HT1/progress/extra 404 code not_found
 head -c $((16 * 1024 * 1024 + 1)) /dev/zero >"$TMP/big"

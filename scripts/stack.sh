@@ -7,6 +7,8 @@
 #   scripts/stack.sh down        stop everything this script started (by pid)
 #   scripts/stack.sh env         print the services' environment (for running one by hand)
 #   scripts/stack.sh stop-services  stop only the service processes (infra keeps running)
+#   scripts/stack.sh rotate-signing-key   new token signing key; the old one stays published (docs/runbook.md)
+#   scripts/stack.sh retire-signing-key   stop publishing the previous key (after its last token expired)
 LOG_TAG=stack
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -15,6 +17,9 @@ SERVICES=(ingest transform rules erp-connector)
 # Processes: transform runs its two consumers apart, so a history import never delays progress reports.
 PROCESSES=(ingest transform transform-progress rules erp-connector)
 SECRETS="$LOCAL/secrets.env"
+# Only ingest signs tokens (Ed25519); every other service reads its public keys from ingest's JWKS.
+SIGNING_KEY="$LOCAL/secrets/token-signing.pem"
+PREVIOUS_KEY="$LOCAL/secrets/token-signing.previous.pem"  # public half only, published until retired
 
 bootstrap() {
     if ! command -v uv >/dev/null 2>&1; then
@@ -28,7 +33,7 @@ bootstrap() {
 # Random development secrets, made once per checkout and never committed. Needs nothing but the kernel's
 # random source (a fresh clone has no .venv yet: the README's Docker path starts here). A file with any secret
 # missing or empty (an older version of this script wrote such files) is made again; a complete one is kept.
-SECRET_VARS=(PG_INGEST PG_TRANSFORM PG_RULES PG_ERP TOKEN_SECRET DEV_CLIENT_SECRET ERP_PASSWORD)
+SECRET_VARS=(PG_INGEST PG_TRANSFORM PG_RULES PG_ERP DEV_CLIENT_SECRET ERP_PASSWORD)
 
 secrets_complete() {
     [[ -s "$SECRETS" ]] || return 1
@@ -45,8 +50,63 @@ random_secret() {  # 32 URL-safe characters (192 bits)
     printf '%s' "$value"
 }
 
+# new_signing_key PATH: an Ed25519 private key (PKCS#8 PEM), mode 0600. The workspace's Python when it exists,
+# else openssl (a fresh clone runs `scripts/stack.sh env` before any .venv).
+new_signing_key() {
+    local path=$1 tmp="$1.tmp.$$"
+    (umask 077 && mkdir -p "$(dirname "$path")" && chmod 700 "$(dirname "$path")")
+    if [[ -x "$ROOT/.venv/bin/python" ]] && "$ROOT/.venv/bin/python" -c 'import cryptography' 2>/dev/null; then
+        (umask 077 && "$ROOT/.venv/bin/python" - "$tmp" <<'PY'
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+pem = Ed25519PrivateKey.generate().private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+)
+with open(sys.argv[1], "wb") as f:
+    f.write(pem)
+PY
+        )
+    elif command -v openssl >/dev/null 2>&1; then
+        (umask 077 && openssl genpkey -algorithm ed25519 -out "$tmp" 2>/dev/null) ||
+            die "openssl genpkey -algorithm ed25519 failed (OpenSSL 1.1.1 or newer is needed)"
+    else
+        die "cannot make a token signing key: run 'make bootstrap' first or install openssl"
+    fi
+    chmod 600 "$tmp"
+    mv -f "$tmp" "$path"
+}
+
+ensure_signing_key() {
+    [[ -s "$SIGNING_KEY" ]] && return 0
+    log "writing a new token signing key to $SIGNING_KEY"
+    new_signing_key "$SIGNING_KEY"
+}
+
+# public_half PRIVATE OUT: the public key of PRIVATE as PEM.
+public_half() {
+    if command -v openssl >/dev/null 2>&1; then
+        openssl pkey -in "$1" -pubout -out "$2" 2>/dev/null || die "openssl could not read $1"
+    else
+        "$ROOT/.venv/bin/python" - "$1" "$2" <<'PY'
+import sys
+from cryptography.hazmat.primitives import serialization
+
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), password=None)
+pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+open(sys.argv[2], "wb").write(pem)
+PY
+    fi
+}
+
 ensure_secrets() {
     ensure_local_dirs
+    ensure_signing_key
+    # The HS256 TOKEN_SECRET of older checkouts is used by nothing now: do not keep a secret around for nothing.
+    if [[ -f "$SECRETS" ]] && grep -q '^TOKEN_SECRET=' "$SECRETS"; then
+        sed -i '/^TOKEN_SECRET=/d' "$SECRETS"
+    fi
     secrets_complete && return 0
     [[ -e "$SECRETS" ]] && log "$SECRETS has a missing or empty secret: writing new ones"
     local tmp="$SECRETS.tmp.$$" var
@@ -70,8 +130,13 @@ service_env() {
     printf '%s\n' "${prefix}ENV=${ROLLSYNC_ENV:-dev}" "${prefix}PORT=$port" \
         "${prefix}POSTGRES__PORT=$ROLLSYNC_PG_PORT" "${prefix}POSTGRES__USER=$schema" \
         "${prefix}POSTGRES__PASSWORD=$password" \
-        "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT" \
-        "${prefix}TOKEN_SECRET=$TOKEN_SECRET"
+        "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT"
+    if [[ $svc == ingest ]]; then  # the only holder of a private key
+        printf '%s\n' "${prefix}TOKEN_SIGNING_KEY_FILE=$SIGNING_KEY"
+        [[ -s "$PREVIOUS_KEY" ]] && printf '%s\n' "${prefix}TOKEN_PUBLISHED_KEY_FILES=$PREVIOUS_KEY"
+    else
+        printf '%s\n' "${prefix}TOKEN_JWKS_URL=http://127.0.0.1:$ROLLSYNC_INGEST_PORT/.well-known/jwks.json"
+    fi
     case $svc in
         transform) printf '%s\n' "TRANSFORM_ROLE=lines" ;;
         transform-progress) printf '%s\n' "TRANSFORM_ROLE=progress" ;;
@@ -187,6 +252,29 @@ up() {
     sed 's/^DEV_CLIENT_SECRET=.*/DEV_CLIENT_SECRET=(see .local\/stack.env)/' "$LOCAL/stack.env" >&2
 }
 
+restart_ingest() {
+    is_running ingest || return 0
+    stop_pid ingest 30
+    start_service ingest
+}
+
+# The old key's public half stays in the JWKS, so tokens it signed keep working until they expire (15 min).
+rotate_signing_key() {
+    ensure_signing_key
+    local tmp="$PREVIOUS_KEY.tmp.$$"
+    public_half "$SIGNING_KEY" "$tmp"
+    mv -f "$tmp" "$PREVIOUS_KEY"
+    new_signing_key "$SIGNING_KEY"
+    log "new token signing key in $SIGNING_KEY; the previous one stays published until retire-signing-key"
+    restart_ingest
+}
+
+retire_signing_key() {
+    rm -f "$PREVIOUS_KEY"
+    log "previous token signing key no longer published"
+    restart_ingest
+}
+
 down() {
     local svc
     "$ROOT/scripts/nginx.sh" stop || true
@@ -208,5 +296,7 @@ case "${1:-}" in
             is_running "$s" && log "stopping $s from a running 'make up' (tests start their own)"
             stop_pid "$s" 30
         done ;;
-    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env" ;;
+    rotate-signing-key) rotate_signing_key ;;
+    retire-signing-key) retire_signing_key ;;
+    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env|stop-services|rotate-signing-key|retire-signing-key" ;;
 esac

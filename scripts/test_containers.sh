@@ -107,9 +107,12 @@ build_images() {
 
 compose_env() {
     "$ROOT/scripts/stack.sh" env >/dev/null
-    [[ -s $CT/compose.env ]] && grep -q '^POSTGRES_ADMIN_PASSWORD=.' "$CT/compose.env" && return 0
+    [[ -s $CT/compose.env ]] && grep -q '^POSTGRES_ADMIN_PASSWORD=.' "$CT/compose.env" &&
+        grep -q '^TOKEN_SIGNING_KEY=' "$CT/compose.env" && return 0
     (umask 077 && {
         grep -v '^DEV_CLIENT_SECRET=' "$LOCAL/secrets.env"
+        # ingest's signing key, a compose secret from the environment (a quoted multi-line value)
+        printf 'TOKEN_SIGNING_KEY="%s"\n' "$(cat "$LOCAL/secrets/token-signing.pem")"
         printf 'POSTGRES_ADMIN_PASSWORD=%s\nGRAFANA_ADMIN_PASSWORD=unused-grafana-is-left-out\n' \
             "$(head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_')"
         printf 'ROLLSYNC_TAG=%s\nROLLSYNC_EDGE_PORT=%s\n' "$TAG" "$ROLLSYNC_EDGE_PORT"

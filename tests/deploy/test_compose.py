@@ -15,10 +15,10 @@ import pytest
 from erp_simulator.settings import SimulatorSettings
 from tests.deploy.tooling import (
     ROOT,
-    SECRET_NAME,
     SERVICES,
     STRONG_SECRET,
     run,
+    secret_named,
     settings_problems,
     tool,
     yaml_docs,
@@ -32,7 +32,6 @@ SECRETS = (
     "PG_TRANSFORM",
     "PG_RULES",
     "PG_ERP",
-    "TOKEN_SECRET",
     "ERP_PASSWORD",
     "GRAFANA_ADMIN_PASSWORD",
 )
@@ -44,6 +43,7 @@ INFRA = ("kafka", "postgres", "edge", "prometheus", "alertmanager", "grafana")
 def _env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SECRETS and k != "ROLLSYNC_ENV"}
     env.update({name: f"{STRONG_SECRET}-{name.lower()}" for name in SECRETS})
+    env["TOKEN_SIGNING_KEY"] = "-----BEGIN PRIVATE KEY-----\n(test)\n-----END PRIVATE KEY-----\n"
     env.update(overrides)
     return env
 
@@ -97,10 +97,10 @@ def test_no_secret_value_is_written_in_the_file() -> None:
         environment = service.get("environment") or {}
         assert isinstance(environment, dict), f"{name}: environment must be a mapping"
         for key, value in environment.items():
-            if SECRET_NAME.search(key) and not reference.match(str(value)):
+            if secret_named(key) and not reference.match(str(value)):
                 leaks.append(f"{name}: {key}={value}")
     for key, value in raw["x-migrate-env"].items():
-        if SECRET_NAME.search(key) and not reference.match(str(value)):
+        if secret_named(key) and not reference.match(str(value)):
             leaks.append(f"x-migrate-env: {key}={value}")
     assert not leaks, "secrets must come from ${VAR:?}: " + ", ".join(leaks)
 
@@ -155,6 +155,26 @@ def test_each_service_gets_every_setting_it_requires() -> None:
         assert env[f"{prefix}KAFKA__BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert env[f"{prefix}POSTGRES__USER"] == SERVICES[svc][5]
     assert not problems, "\n".join(problems)
+
+
+def test_only_ingest_gets_the_signing_key_and_the_others_its_jwks() -> None:
+    services = _project()["services"]
+    [secret] = services["ingest"]["secrets"]
+    assert (secret["source"], secret["uid"], secret["gid"], secret["mode"]) == (
+        "token_signing_key",
+        "10001",
+        "10001",
+        "0400",
+    )
+    assert (
+        services["ingest"]["environment"]["INGEST_TOKEN_SIGNING_KEY_FILE"] == "/run/secrets/token_signing_key"
+    )
+    for svc in ("transform", "rules", "erp-connector"):
+        env = services[svc]["environment"]
+        assert not services[svc].get("secrets"), svc
+        assert not [k for k in env if "TOKEN_SECRET" in k or "SIGNING" in k], svc
+        assert env[f"{SERVICES[svc][1]}TOKEN_JWKS_URL"] == "http://ingest:8101/.well-known/jwks.json", svc
+    assert _project()["secrets"]["token_signing_key"]["environment"] == "TOKEN_SIGNING_KEY"
 
 
 def test_migrations_and_services_share_one_password_per_schema() -> None:

@@ -13,7 +13,6 @@ from common import topics
 from tests.deploy.tooling import (
     OVERLAYS,
     ROOT,
-    SECRET_NAME,
     SERVICES,
     STRONG_SECRET,
     TOOLS,
@@ -21,6 +20,7 @@ from tests.deploy.tooling import (
     of_kind,
     overlay_docs,
     run,
+    secret_named,
     settings_problems,
     tool,
     yaml_docs,
@@ -118,16 +118,34 @@ def test_no_secret_values_in_the_manifests(overlay: str) -> None:
     for name, cm in of_kind(docs, "ConfigMap").items():
         if name.startswith("rollsync-dashboard-"):
             continue
-        leaks = [key for key in cm.get("data", {}) if SECRET_NAME.search(key)]
+        leaks = [key for key in cm.get("data", {}) if secret_named(key)]
         assert not leaks, f"ConfigMap {name} holds {leaks}"
     for name, deployment in _deployments(overlay).items():
         pod = _pod(deployment)
         for container in pod["containers"] + pod.get("initContainers", []):
             for item in container.get("env", []):
-                if SECRET_NAME.search(item["name"]):
+                if secret_named(item["name"]):
                     assert "secretKeyRef" in item.get("valueFrom", {}), (
                         f"{name}: {item['name']} not from a Secret"
                     )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_ingest_mounts_the_signing_key_and_the_others_read_its_jwks(overlay: str) -> None:
+    for svc, (_, prefix, *_rest) in SERVICES.items():
+        pod = _pod(_deployments(overlay)[svc])
+        env = _container_env(overlay, pod["containers"][0])
+        secrets = [v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v]
+        assert not [k for k in env if k.endswith("TOKEN_SECRET")], svc
+        if svc == "ingest":
+            [volume] = [v for v in pod["volumes"] if "secret" in v]
+            assert volume["secret"] == {"secretName": "rollsync-token-signing", "defaultMode": 0o440}
+            [mount] = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"]]
+            assert mount["readOnly"] is True
+            assert env["INGEST_TOKEN_SIGNING_KEY_FILE"].startswith(mount["mountPath"] + "/")
+        else:
+            assert "rollsync-token-signing" not in secrets, svc
+            assert env[f"{prefix}TOKEN_JWKS_URL"] == "http://ingest:8101/.well-known/jwks.json", svc
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -245,6 +263,17 @@ def test_network_policies_deny_by_default_and_allow_each_service(overlay: str) -
         if svc == "erp-connector":
             assert {443, 8190} <= egress_ports
         assert all(p["port"] == "http" for rule in spec["ingress"] for p in rule["ports"]), svc
+        if svc != "ingest":  # token verifiers read ingest's JWKS and revocation list
+            to_ingest = [
+                r for r in spec["egress"] if {"podSelector": {"matchLabels": {"app": "ingest"}}} in r["to"]
+            ]
+            assert [p["port"] for r in to_ingest for p in r["ports"]] == [8101], svc
+    verifiers = [
+        set(rule["from"][0]["podSelector"]["matchExpressions"][0]["values"])
+        for rule in policies["ingest"]["spec"]["ingress"]
+        if "podSelector" in rule["from"][0]
+    ]
+    assert verifiers == [{"transform", "rules", "erp-connector"}]
 
 
 def test_strimzi_topics_cover_every_topic_and_its_dead_letter_topic() -> None:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from common.token_keys import load_private_key, load_public_key, public_jwk
 from tests.deploy.tooling import ROOT
 
 SECRET_VARS = (
@@ -14,7 +15,6 @@ SECRET_VARS = (
     "PG_TRANSFORM",
     "PG_RULES",
     "PG_ERP",
-    "TOKEN_SECRET",
     "DEV_CLIENT_SECRET",
     "ERP_PASSWORD",
 )
@@ -70,3 +70,61 @@ def test_complete_file_is_kept(tmp_path: Path) -> None:
     (clone / ".local" / "secrets.env").write_text(kept)
     assert _stack_env(clone).returncode == 0
     assert (clone / ".local" / "secrets.env").read_text() == kept
+
+
+def test_fresh_clone_gets_an_ed25519_signing_key_for_ingest_only(tmp_path: Path) -> None:
+    """No .venv yet: the key comes from openssl. Only ingest is pointed at it; the others get the JWKS URL."""
+    clone = _fresh_clone(tmp_path)
+    result = _stack_env(clone)
+    assert result.returncode == 0, result.stderr
+    key = clone / ".local" / "secrets" / "token-signing.pem"
+    assert key.stat().st_mode & 0o077 == 0
+    assert key.parent.stat().st_mode & 0o077 == 0
+    assert load_private_key(key).public_key()  # Ed25519, PKCS#8 PEM
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert env["INGEST_TOKEN_SIGNING_KEY_FILE"] == str(key)
+    assert not [k for k in env if "TOKEN_SECRET" in k or ("SIGNING" in k and not k.startswith("INGEST_"))]
+    for prefix in ("TRANSFORM_", "RULES_", "ERP_CONNECTOR_"):
+        assert env[f"{prefix}TOKEN_JWKS_URL"].endswith("/.well-known/jwks.json")
+    first = key.read_bytes()
+    assert _stack_env(clone).returncode == 0
+    assert key.read_bytes() == first  # kept, not made again
+
+
+def test_an_old_checkouts_hs256_token_secret_is_dropped(tmp_path: Path) -> None:
+    clone = _fresh_clone(tmp_path)
+    (clone / ".local").mkdir()
+    kept = "".join(f"{var}=kept-{var.lower()}-0123456789abcdef\n" for var in SECRET_VARS)
+    (clone / ".local" / "secrets.env").write_text(kept + "TOKEN_SECRET=old-shared-hs256-key-0123456789\n")
+    assert _stack_env(clone).returncode == 0
+    assert (clone / ".local" / "secrets.env").read_text() == kept
+
+
+def test_rotate_then_retire_the_signing_key_without_a_venv(tmp_path: Path) -> None:
+    """`make up`'s rotation: a new key signs, the old public half stays published until retired."""
+    clone = _fresh_clone(tmp_path)
+    assert _stack_env(clone).returncode == 0
+    secrets = clone / ".local" / "secrets"
+    old = load_private_key(secrets / "token-signing.pem").public_key()
+
+    def stack(command: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROLLSYNC_")}
+        bash = shutil.which("bash") or "/bin/bash"
+        done = subprocess.run(
+            [bash, str(clone / "scripts" / "stack.sh"), command], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        out = _stack_env(clone).stdout
+        return dict(line.split("=", 1) for line in out.splitlines() if line.startswith("INGEST_TOKEN"))
+
+    rotated = stack("rotate-signing-key")
+    new = load_private_key(secrets / "token-signing.pem").public_key()
+    assert public_jwk(new)["kid"] != public_jwk(old)["kid"]
+    previous = secrets / "token-signing.previous.pem"
+    assert b"PRIVATE" not in previous.read_bytes()  # only the public half is kept
+    assert public_jwk(load_public_key(previous))["kid"] == public_jwk(old)["kid"]
+    assert rotated["INGEST_TOKEN_PUBLISHED_KEY_FILES"] == str(previous)
+    retired = stack("retire-signing-key")
+    assert not previous.exists()
+    assert "INGEST_TOKEN_PUBLISHED_KEY_FILES" not in retired
+    assert public_jwk(load_private_key(secrets / "token-signing.pem").public_key()) == public_jwk(new)

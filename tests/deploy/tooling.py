@@ -38,6 +38,14 @@ SERVICES: dict[str, tuple[str, str, str, str, int, str]] = {
 # A value no settings validator takes for a placeholder (prod refuses short or well-known secrets).
 STRONG_SECRET = "t3st-0nly-" + "x" * 30
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
+# Names SECRET_NAME matches that hold no secret: where ingest's key file is, and where public keys are read.
+NOT_A_SECRET = re.compile(
+    r"_TOKEN_(SIGNING_KEY_FILE|PUBLISHED_KEY_FILES|JWKS_URL|REVOCATIONS_URL|ISSUER|AUDIENCE|TTL_S)$"
+)
+
+
+def secret_named(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and not NOT_A_SECRET.search(name)
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -35,13 +36,15 @@ def _free_port() -> int:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"INGEST_TOKEN_SECRET": None}, "INGEST_TOKEN_SECRET"),
-        ({"INGEST_ENV": "prod", "INGEST_TOKEN_SECRET": "changethis"}, "token_secret is a placeholder"),
+        ({"INGEST_TOKEN_SIGNING_KEY_FILE": None}, "INGEST_TOKEN_SIGNING_KEY_FILE"),
+        ({"INGEST_TOKEN_SIGNING_KEY_FILE": "/nonexistent/key.pem"}, "cannot read key file"),
+        ({"INGEST_TOKEN_SIGNING_KEY_FILE": "{world_readable}"}, "readable or writable by others"),
+        ({"INGEST_TOKEN_SIGNING_KEY_FILE": "{not_a_key}"}, "holds no usable private key"),
+        ({"INGEST_TOKEN_PUBLISHED_KEY_FILES": "/nonexistent/old.pem"}, "cannot read key file"),
         (
             {
                 "INGEST_ENV": "prod",
                 "INGEST_KAFKA__REPLICATION_FACTOR": "1",
-                "INGEST_TOKEN_SECRET": "x" * 40,
                 "INGEST_POSTGRES__PASSWORD": "y" * 40,
             },
             "replication_factor must be >= 3",
@@ -51,8 +54,17 @@ def _free_port() -> int:
         ({"INGEST_PORT": "bad"}, "INGEST_PORT"),
     ],
 )
-def test_bad_configuration_is_one_clear_line(overrides: dict[str, str | None], expected: str) -> None:
-    code, lines = _start(overrides)
+def test_bad_configuration_is_one_clear_line(
+    overrides: dict[str, str | None], expected: str, tmp_path: Path
+) -> None:
+    key = Path(service_env("ingest")["INGEST_TOKEN_SIGNING_KEY_FILE"])
+    files = {"world_readable": tmp_path / "shared.pem", "not_a_key": tmp_path / "garbage.pem"}
+    files["world_readable"].write_bytes(key.read_bytes())
+    files["world_readable"].chmod(0o644)
+    files["not_a_key"].write_text("-----BEGIN PRIVATE KEY-----\nbm9wZQ==\n-----END PRIVATE KEY-----\n")
+    files["not_a_key"].chmod(0o600)
+    named = {k: str(v) for k, v in files.items()}
+    code, lines = _start({k: v.format(**named) if v else v for k, v in overrides.items()})
     assert code == 1
     assert len(lines) == 1, lines
     assert expected in lines[0]

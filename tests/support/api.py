@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,6 +14,7 @@ import asyncpg
 import httpx
 
 from ingest.domain.clients import hash_secret
+from tests.support.stack import PYTHON, ROOT, service_env
 
 ALL_SCOPES = ["contracts:write", "progress:write", "customers:write", "sync:read", "admin"]
 
@@ -46,6 +49,20 @@ async def login(http: httpx.AsyncClient, ingest_url: str, client_id: str, secret
     )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
+
+
+def ingest_cli(*args: str) -> str:
+    """`python -m ingest.entrypoints.cli ARGS` with the tests' ingest environment, as an operator runs it."""
+    done = subprocess.run(
+        [PYTHON, "-m", "ingest.entrypoints.cli", *args],
+        env={**os.environ, **service_env("ingest")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
 
 
 def bearer(token: str) -> dict[str, str]:

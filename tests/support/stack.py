@@ -51,6 +51,9 @@ def service_env(service: str) -> dict[str, str]:
     if service == "transform":  # tests edit configuration tables and should not wait 30 s for a reload
         env["TRANSFORM_CONFIG_RELOAD_S"] = "1"
         env["TRANSFORM_CONSISTENCY_CHECK_S"] = "2"  # the scheduled check, every 2 s instead of hourly
+    if f"{prefix}TOKEN_JWKS_URL" in env:  # the tests' own ingest publishes the keys and revocations
+        env[f"{prefix}TOKEN_JWKS_URL"] = f"http://127.0.0.1:{TEST_PORTS['ingest']}/.well-known/jwks.json"
+        env[f"{prefix}TOKEN_JWKS_MAX_AGE_S"] = "5"  # a retired signing key drops out within seconds
     if service == "erp-connector":  # the test simulator, not a `make up` one
         env["ERP_CONNECTOR_ERP__BASE_URL"] = f"http://127.0.0.1:{TEST_PORTS['erp-simulator']}"
     return env

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from fastapi import FastAPI
 
-from common.bearer import TokenVerifier
 from common.web import install_error_handlers
 from erp_connector.domain.control import ControlState, RunState
 from erp_connector.entrypoints.context import Context
 from erp_connector.entrypoints.http import router
 from erp_connector.service_layer.scheduler import Job, SyncScheduler
+from tests.support.tokens import TestSigner
 
-SECRET = "route-test-secret-0123456789-abcdefgh"
+SIGNER = TestSigner()
 
 
 class FakeControl:
@@ -51,17 +49,7 @@ class FakeWorker:
 
 
 def token(scope: str) -> dict[str, str]:
-    now = int(time.time())
-    claims = {
-        "iss": "rollsync-ingest",
-        "aud": "rollsync",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 60,
-        "client_id": "ops",
-        "scope": scope,
-    }
-    return {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    return SIGNER.bearer(scope)
 
 
 @pytest.fixture
@@ -79,7 +67,7 @@ async def api() -> AsyncIterator[tuple[httpx.AsyncClient, FakeControl, list[str]
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(router)
-    verifier = TokenVerifier(SECRET, "rollsync-ingest", "rollsync")
+    verifier = SIGNER.verifier()
     app.state.ctx = Context(None, verifier, control, None, scheduler, FakeWorker(), None)  # type: ignore[arg-type]
     scheduler.start()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.api import bearer, create_client, login
 from tests.support.stack import ServiceProcess
+from tests.support.tokens import TestSigner
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +92,7 @@ async def test_tokens_are_checked_as_rfc_6750_says(ctx: dict[str, Any], admin: a
     bad = await http.post(url, json={"contracts": []}, headers=bearer(forged))
     assert (bad.status_code, bad.json()["code"]) == (401, "invalid_token")
     assert 'error="invalid_token"' in bad.headers["www-authenticate"]
-    none_alg = jwt.encode({"client_id": "x", "scope": "admin"}, None, algorithm="none")
+    none_alg = TestSigner().hostile_alg_none()
     assert (await http.post(url, json={"contracts": []}, headers=bearer(none_alg))).status_code == 401
     reader = await login(http, ctx["url"], *await create_client(admin, ["sync:read"]))
     denied = await http.post(url, json={"contracts": []}, headers=bearer(reader))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,12 +11,10 @@ from typing import Any
 
 import asyncpg
 import httpx
-import jwt
 import orjson
 import pytest
 from fastapi import FastAPI
 
-from common.bearer import TokenVerifier
 from common.events.customers import WechatCustomerCaptured
 from common.service import Metrics, base_app
 from rules.config import Settings
@@ -27,24 +24,16 @@ from rules.service_layer import resync
 from rules.service_layer.customers import Captured, apply_captures
 from rules.service_layer.decisions import Deps, Trigger
 from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
+from tests.support.tokens import TestSigner
 
 pytestmark = pytest.mark.integration
-SECRET = "integration-test-secret-" + "x" * 16
+SIGNER = TestSigner()
+JWKS_URL = "http://ingest.invalid/.well-known/jwks.json"  # unused: the routes get SIGNER's verifier
 Api = Callable[..., Awaitable[httpx.Response]]
 
 
 def token(scope: str = "admin", client_id: str = "ops-console") -> dict[str, str]:
-    now = int(time.time())
-    claims = {
-        "iss": "rollsync-ingest",
-        "aud": "rollsync",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "client_id": client_id,
-        "scope": scope,
-    }
-    return {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    return SIGNER.bearer(scope, client_id)
 
 
 @asynccontextmanager
@@ -54,10 +43,10 @@ async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def api(rules_pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    settings = Settings(postgres={"user": "rules", "password": "unused"}, token_secret=SECRET)
+    settings = Settings(postgres={"user": "rules", "password": "unused"}, token_jwks_url=JWKS_URL)
     app = base_app("rules", Metrics("rules"), _no_lifespan)
     app.include_router(router)
-    tokens = TokenVerifier(SECRET, settings.token_issuer, settings.token_audience)
+    tokens = SIGNER.verifier()
     app.state.ctx = Context(settings, rules_pool, tokens, RuleBookCache(PostgresRuleSource(rules_pool)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rules") as client:
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,14 +13,13 @@ from typing import Any
 
 import asyncpg
 import httpx
-import jwt
 import pytest
 from fastapi import FastAPI
 
-from common.bearer import TokenVerifier
 from common.retention import Pruner
 from common.service import Metrics, base_app
 from tests.support.schemas import scratch_schema
+from tests.support.tokens import TestSigner
 from transform.adapters.feed import FIRST_CHANGE_SINCE, retention_policy
 from transform.config import Settings
 from transform.domain.cursor import Cursor, Position
@@ -30,7 +28,8 @@ from transform.main import Context
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "transform" / "migrations"
-SECRET = "integration-test-secret-" + "x" * 16
+SIGNER = TestSigner()
+JWKS_URL = "http://ingest.invalid/.well-known/jwks.json"  # unused: the routes get SIGNER's verifier
 Get = Callable[..., Awaitable[httpx.Response]]
 
 
@@ -47,10 +46,7 @@ async def _change(pool: asyncpg.Pool, contract: str, line: str, pct: int, age_da
 
 
 def _token() -> dict[str, str]:
-    now = int(time.time())
-    claims = {"iss": "rollsync-ingest", "aud": "rollsync", "iat": now, "nbf": now, "exp": now + 600}
-    claims |= {"client_id": "local-agent", "scope": "sync:read"}
-    return {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    return SIGNER.bearer("sync:read", "local-agent")
 
 
 @asynccontextmanager
@@ -62,10 +58,10 @@ async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
 async def _feed() -> AsyncIterator[tuple[asyncpg.Pool, Get, Pruner]]:
     """A scratch transform schema, its HTTP routes, and its pruner with the default 30-day horizon."""
     async with scratch_schema(MIGRATIONS, prefix="tf") as (_, pool):
-        settings = Settings(postgres={"user": "transform", "password": "unused"}, token_secret=SECRET)
+        settings = Settings(postgres={"user": "transform", "password": "unused"}, token_jwks_url=JWKS_URL)
         app = base_app("transform", Metrics("transform"), _no_lifespan)
         app.include_router(router)
-        app.state.ctx = Context(settings, pool, TokenVerifier(SECRET, "rollsync-ingest", "rollsync"))
+        app.state.ctx = Context(settings, pool, SIGNER.verifier())
         pruner = Pruner(
             pool, [retention_policy(settings.retention.feed_days)], Metrics("t"), interval_s=60, batch_size=2
         )

@@ -1,17 +1,41 @@
-"""Verifying Bearer access tokens (RFC 6750) for any service's routes. Issuing stays in ingest."""
+"""Verifying Bearer access tokens (RFC 6750) for any service's routes. Issuing stays in ingest.
+
+Tokens are EdDSA (Ed25519) JWTs signed by ingest alone; every other service holds only public keys, read from
+ingest's JWKS document (`common.token_keys`), and ingest's revocation list (`common.revocation`). The algorithm is
+an allow-list of one: alg=none, HS256 (say, keyed with the public key) or anything else is refused before a key
+is even looked up (RFC 8725 §3.1, §3.2).
+
+Routes declare what they need with `Annotated[TokenClaims, require_scope("sync:read")]`: a FastAPI `Security`
+dependency, so each operation of the OpenAPI document carries its Bearer security requirement and scope.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import jwt
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security import SecurityScopes
+from fastapi.security.base import SecurityBase
+from prometheus_client import Gauge
 
+from common.revocation import RevocationPoller, RevocationsUnavailableError, RevokedError
+from common.token_keys import ALGORITHM, KeySet, KeysUnavailableError, RemoteKeySet
 from common.web import ApiError
 
+if TYPE_CHECKING:
+    from common.metrics import Metrics
+    from common.settings import TokenVerifierSettingsMixin
+
 REALM = 'Bearer realm="rollsync"'
-ALGORITHMS = ["HS256"]  # allow-list: alg=none or any other algorithm is refused (RFC 8725 §3.1)
+ALGORITHMS = [ALGORITHM]  # allow-list: alg=none or any other algorithm is refused (RFC 8725 §3.1)
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "client_id", "scope", "ver"]
+SCHEME_NAME = "bearerAuth"
+ADMIN = "admin"  # holds every scope
 
 
 class TokenError(Exception):
@@ -22,26 +46,111 @@ class TokenError(Exception):
 class TokenClaims:
     client_id: str
     scopes: frozenset[str]
+    version: int = 1
 
 
 class TokenVerifier:
-    def __init__(self, secret: str, issuer: str, audience: str) -> None:
-        self._secret, self.issuer, self.audience = secret, issuer, audience
+    """Checks signature (by `kid`), algorithm, time, issuer, audience and, when given, revocation."""
 
-    def verify(self, token: str) -> TokenClaims:
+    def __init__(
+        self,
+        keys: KeySet,
+        issuer: str,
+        audience: str,
+        revocations: RevocationPoller | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.keys, self.issuer, self.audience = keys, issuer, audience
+        self.revocations, self._http = revocations, http
+
+    async def verify(self, token: str) -> TokenClaims:
+        claims = await self._decode(token)
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TokenError("claim ver is not an integer")
+        result = TokenClaims(str(claims["client_id"]), frozenset(str(claims["scope"]).split()), version)
+        if self.revocations is not None:
+            try:
+                self.revocations.check(result.client_id, result.version)
+            except RevokedError as exc:
+                raise TokenError(str(exc)) from exc
+        return result
+
+    async def _decode(self, token: str) -> dict[str, Any]:
         try:
-            claims = jwt.decode(
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenError(str(exc)) from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise TokenError(f"algorithm {header.get('alg')!r} is not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise TokenError("no key id (kid) in the token header")
+        key = await self.keys.key(kid)
+        if key is None:
+            raise TokenError("unknown key id")
+        try:
+            claims: dict[str, Any] = jwt.decode(
                 token,
-                self._secret,
+                key,
                 algorithms=ALGORITHMS,
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=30,
-                options={"require": ["exp", "iat", "nbf", "iss", "aud", "client_id", "scope"]},
+                options={"require": REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
-        return TokenClaims(str(claims["client_id"]), frozenset(str(claims["scope"]).split()))
+        return claims
+
+    def start(self) -> None:
+        if self.revocations is not None:
+            self.revocations.start()
+
+    async def close(self) -> None:
+        if self.revocations is not None:
+            await self.revocations.stop()
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def revocations_url(jwks_url: str) -> str:
+    """Ingest serves its revocation list beside its JWKS document."""
+    origin = httpx.URL(jwks_url).copy_with(path="/", query=None, fragment=None)
+    return str(origin.join("/internal/token-revocations"))
+
+
+def remote_verifier(settings: TokenVerifierSettingsMixin, metrics: Metrics | None = None) -> TokenVerifier:
+    """A verifier for a service that is not ingest: public keys and revocations from ingest over HTTP.
+
+    With `metrics`, `rollsync_token_revocations_age_seconds` says how old the revocation list is (past
+    TOKEN_REVOCATIONS_MAX_STALE_S every authenticated request is answered 503).
+    """
+    http = httpx.AsyncClient(timeout=httpx.Timeout(3.0), follow_redirects=False, trust_env=False)
+    keys = RemoteKeySet(
+        settings.token_jwks_url,
+        http,
+        max_age_s=settings.token_jwks_max_age_s,
+        min_refetch_s=settings.token_jwks_min_refetch_s,
+    )
+    revocations = RevocationPoller(
+        settings.token_revocations_url or revocations_url(settings.token_jwks_url),
+        http,
+        poll_s=settings.token_revocations_poll_s,
+        max_stale_s=settings.token_revocations_max_stale_s,
+    )
+    if metrics is not None:
+        age = Gauge(
+            "rollsync_token_revocations_age_seconds",
+            "Seconds since the token revocation list was last read from ingest",
+            registry=metrics.registry,
+        )
+
+        async def refresh() -> None:
+            age.set(min(revocations.age_s(), 1e9))
+
+        metrics.on_scrape(refresh)
+    return TokenVerifier(keys, settings.token_issuer, settings.token_audience, revocations, http)
 
 
 def unauthorized(code: str, message: str, error: str | None = None) -> ApiError:
@@ -49,7 +158,26 @@ def unauthorized(code: str, message: str, error: str | None = None) -> ApiError:
     return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
 
 
-def verify_request(request: Request, verifier: TokenVerifier, scope: str) -> TokenClaims:
+def _unavailable(exc: Exception) -> ApiError:
+    return ApiError(
+        503,
+        "service_unavailable",
+        f"暂时无法校验令牌，请稍后重试 / cannot check tokens right now: {exc}",
+        headers={"Retry-After": "2"},
+    )
+
+
+def insufficient_scope(scopes: list[str]) -> ApiError:
+    wanted = " ".join(scopes)
+    return ApiError(
+        403,
+        "insufficient_scope",
+        f"需要权限 {wanted} / scope {wanted} required",
+        headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{wanted}"'},
+    )
+
+
+async def verify_request(request: Request, verifier: TokenVerifier, scopes: list[str]) -> TokenClaims:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
@@ -59,18 +187,15 @@ def verify_request(request: Request, verifier: TokenVerifier, scope: str) -> Tok
             "invalid_request", "Authorization 头格式错误 / malformed Authorization", "invalid_request"
         )
     try:
-        claims = verifier.verify(token.strip())
+        claims = await verifier.verify(token.strip())
     except TokenError as exc:
         raise unauthorized(
             "invalid_token", f"令牌无效或已过期 / invalid or expired token: {exc}", "invalid_token"
         ) from exc
-    if scope not in claims.scopes and "admin" not in claims.scopes:
-        raise ApiError(
-            403,
-            "insufficient_scope",
-            f"需要权限 {scope} / scope {scope} required",
-            headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
-        )
+    except (KeysUnavailableError, RevocationsUnavailableError) as exc:
+        raise _unavailable(exc) from exc
+    if ADMIN not in claims.scopes and not set(scopes) <= claims.scopes:
+        raise insufficient_scope(scopes)
     return claims
 
 
@@ -80,10 +205,38 @@ def app_verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-def require_scope(
-    scope: str, verifier: Callable[[Request], TokenVerifier] = app_verifier
-) -> Callable[[Request], Awaitable[TokenClaims]]:
-    async def dependency(request: Request) -> TokenClaims:
-        return verify_request(request, verifier(request), scope)
+class BearerAuth(SecurityBase):
+    """The Bearer scheme as a FastAPI security dependency: checks the token against the route's scopes."""
 
-    return dependency
+    def __init__(self, verifier: Callable[[Request], TokenVerifier] = app_verifier) -> None:
+        self.model = HTTPBearerModel(
+            bearerFormat="JWT",
+            description=(
+                "An EdDSA-signed access token from `POST /auth/system-login` (ingest; public keys at "
+                "`/.well-known/jwks.json`). Each operation lists the scope it needs; the `admin` scope "
+                "holds every scope."
+            ),
+        )
+        self.scheme_name = SCHEME_NAME
+        self._verifier = verifier
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> TokenClaims:
+        return await verify_request(request, self._verifier(request), security_scopes.scopes)
+
+
+BEARER = BearerAuth()
+
+
+def require_scope(scope: str, scheme: BearerAuth = BEARER) -> Any:
+    """`Annotated[TokenClaims, require_scope("admin")]`: the token must hold `scope` (or `admin`)."""
+    return Security(scheme, scopes=[scope])
+
+
+def admin_alternatives(document: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI: a requirement {bearerAuth: [s]} is also met by {bearerAuth: [admin]}; say so per operation."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            security = operation.get("security") if isinstance(operation, dict) else None
+            if security and {SCHEME_NAME: [ADMIN]} not in security:
+                security.append({SCHEME_NAME: [ADMIN]})
+    return document

@@ -91,9 +91,19 @@ def _check_port(host: str, port: int) -> str | None:
     return None
 
 
-def serve(service: str, settings: S, create_app: Callable[[S], FastAPI]) -> None:
+def serve(
+    service: str,
+    settings: S,
+    create_app: Callable[[S], FastAPI],
+    check: Callable[[S], str | None] | None = None,
+) -> None:
+    """`check` is the service's own start-up check (a key file, say): a problem it names stops the start."""
     configure_logging(service, settings.log_level)
-    problem = _check_port(settings.host, settings.port) or asyncio.run(_preflight(settings))
+    problem = (
+        (check(settings) if check else None)
+        or _check_port(settings.host, settings.port)
+        or asyncio.run(_preflight(settings))
+    )
     if problem:
         _fail(f"{service}: {problem}")
     log.info("%s: starting on http://%s:%s", service, settings.host, settings.port)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from common.bearer import admin_alternatives
 from common.consumer import ApplyBatch, InboxConsumer
 from common.db import create_pool
 from common.health import health_router, postgres_check
@@ -123,6 +124,12 @@ def base_app(
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
     app = FastAPI(title=f"rollsync {name}", version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return admin_alternatives(plain_openapi())  # in place and idempotent: FastAPI caches the document
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(InputGuard)  # innermost of ours: its 422s carry the request id
     app.add_middleware(RequestContext, metrics=metrics)

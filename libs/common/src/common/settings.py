@@ -85,14 +85,32 @@ class ServiceSettingsMixin(BaseModel):
 
 
 class TokenSettingsMixin(BaseModel):
-    """Services that check Bearer tokens share ingest's signing key, issuer and audience."""
+    """Issuer and audience of access tokens: ingest signs them, every service checks them."""
 
-    env: Environment = Environment.DEV
-    token_secret: SecretStr = Field(description="HMAC key for access tokens; no default")
     token_issuer: str = "rollsync-ingest"
     token_audience: str = "rollsync"
 
-    @model_validator(mode="after")
-    def _token_secret_is_real(self) -> TokenSettingsMixin:
-        refuse_placeholder(self.env, "token_secret", self.token_secret)
-        return self
+
+class TokenVerifierSettingsMixin(TokenSettingsMixin):
+    """Services other than ingest verify tokens with ingest's public keys only: no signing key, no secret."""
+
+    token_jwks_url: str = Field(
+        description="ingest's JWKS document, e.g. http://ingest:8101/.well-known/jwks.json; no default",
+        pattern=r"^https?://",
+    )
+    token_revocations_url: str | None = Field(
+        default=None,
+        description="ingest's revocation list; default: /internal/token-revocations beside the JWKS",
+    )
+    token_jwks_max_age_s: float = Field(
+        default=300.0, gt=0, le=86400, description="Keys are read again this often (a retired key drops out)"
+    )
+    token_jwks_min_refetch_s: float = Field(
+        default=1.0, ge=0, le=300, description="An unknown key id refetches the keys at most this often"
+    )
+    token_revocations_poll_s: float = Field(
+        default=2.0, gt=0, le=60, description="How often the revocation list is read (the revocation bound)"
+    )
+    token_revocations_max_stale_s: float = Field(
+        default=60.0, gt=0, le=3600, description="Older than this, every token is answered 503 (fail closed)"
+    )

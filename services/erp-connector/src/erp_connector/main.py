@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from common import topics
-from common.bearer import TokenVerifier
+from common.bearer import remote_verifier
 from common.service import Metrics, ServiceRuntime, base_app
 from erp_connector.adapters import repository as repo
 from erp_connector.adapters.api_log import ApiLogWriter
@@ -143,6 +143,7 @@ def create_app(
             lambda stored: matches(stored, erp.username, password),
         )
         scheduler: SyncScheduler | None = None
+        tokens = remote_verifier(settings, metrics)
         try:
             await control.load()
             pull = PullService(rt.pool, client, control, erp_metrics, pull_policy(settings))
@@ -178,8 +179,7 @@ def create_app(
                 erp_metrics.push_backlog.set(b["queued"] + b["in_flight"])
 
             metrics.on_scrape(refresh_backlog)
-            secret = settings.token_secret.get_secret_value()
-            tokens = TokenVerifier(secret, settings.token_issuer, settings.token_audience)
+            tokens.start()
             app.state.ctx = Context(rt.pool, tokens, control, client, scheduler, push, limiter)
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
@@ -193,6 +193,7 @@ def create_app(
                 async with asyncio.timeout(2.0):  # best effort: never hold up a shutdown
                     await client.logout()
             await api_log.stop()
+            await tokens.close()
             await http.aclose()
             await rt.close()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
 
@@ -21,6 +24,12 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8101
+    # PEM (PKCS#8) Ed25519 private key, mode 0600: only ingest signs tokens. Read at start-up.
+    token_signing_key_file: Path = Field(description="Ed25519 private key that signs tokens; no default")
+    # Published in the JWKS besides the signing key (public or private PEM): the next key before a rotation,
+    # the previous one after it until its last token expired (docs/runbook.md, "Rotating the signing key").
+    # Comma-separated in the environment: INGEST_TOKEN_PUBLISHED_KEY_FILES=/keys/next.pem,/keys/previous.pem
+    token_published_key_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     token_ttl_s: int = Field(default=900, ge=60, le=86400)
     max_body_bytes: int = 8 * 1024 * 1024
     max_rows_per_batch: int = 10_000
@@ -31,3 +40,10 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
     retention: IngestRetention = IngestRetention()
     # How often one process writes a client's last-seen time at most (the alert threshold is 15 min).
     last_seen_every_s: float = Field(default=30, ge=0, le=300)
+
+    @field_validator("token_published_key_files", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

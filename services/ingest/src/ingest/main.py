@@ -10,9 +10,10 @@ import asyncpg
 from fastapi import FastAPI
 
 from common import topics
+from common.bearer import TokenVerifier
 from common.service import Metrics, ServiceRuntime, base_app
 from ingest.adapters.retention import retention_policies
-from ingest.adapters.tokens import JwtTokens
+from ingest.adapters.tokens import JwtIssuer, SigningKeys
 from ingest.config import Settings
 from ingest.entrypoints.http import router
 from ingest.service_layer.employees import flagged_reporter_gauge
@@ -25,7 +26,8 @@ SCHEMA = "ingest"
 class Context:
     settings: Settings
     pool: asyncpg.Pool
-    tokens: JwtTokens
+    tokens: TokenVerifier  # ingest's own keys; client status and version come from its table (auth.py)
+    issuer: JwtIssuer
     last_seen: LastSeen
 
 
@@ -44,13 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Progress gets its own relay lane: a history import never queues in front of a worker's report.
         await rt.open(produced, priority_topics=frozenset({topics.INGEST_PROGRESS_REPORTED}))
         try:
-            tokens = JwtTokens(
-                settings.token_secret.get_secret_value(),
-                settings.token_issuer,
-                settings.token_audience,
-                settings.token_ttl_s,
-            )
-            app.state.ctx = Context(settings, rt.pool, tokens, LastSeen(rt.pool, settings.last_seen_every_s))
+            keys = SigningKeys.from_files(settings.token_signing_key_file, settings.token_published_key_files)
+            issuer = JwtIssuer(keys, settings.token_issuer, settings.token_audience, settings.token_ttl_s)
+            tokens = TokenVerifier(keys.key_set(), settings.token_issuer, settings.token_audience)
+            last_seen = LastSeen(rt.pool, settings.last_seen_every_s)
+            app.state.ctx = Context(settings, rt.pool, tokens, issuer, last_seen)
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             metrics.on_scrape(last_seen_gauges(rt.pool, metrics))

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from common import topics
-from common.bearer import TokenVerifier
+from common.bearer import TokenVerifier, remote_verifier
 from common.service import Metrics, ServiceRuntime, base_app
 from rules.adapters.decision_metrics import DecisionCounter
 from rules.adapters.retention import retention_policies
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await rt.open([*CONSUMED, topics.RULES_CUSTOMER_SYNC_REQUESTED])
         resolver: asyncio.Task[None] | None = None
         resyncs: asyncio.Task[None] | None = None
+        tokens = remote_verifier(settings, metrics)
         try:
             cache = RuleBookCache(PostgresRuleSource(rt.pool))
             deps = Deps(cache, decisions.record)
@@ -106,8 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 on_customer_push_completed(deps),
                 max_records=batch,
             )
-            secret = settings.token_secret.get_secret_value()
-            tokens = TokenVerifier(secret, settings.token_issuer, settings.token_audience)
+            tokens.start()
             app.state.ctx = Context(settings, rt.pool, tokens, cache, deps)
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            await tokens.close()
             await rt.close()
 
     app = base_app("rules", metrics, lifespan, settings.max_body_bytes)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
+from common.settings import RetentionSettings, ServiceSettingsMixin, TokenVerifierSettingsMixin
 
 
 class TransformRetention(RetentionSettings):
@@ -18,7 +18,7 @@ class TransformRetention(RetentionSettings):
     )
 
 
-class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
+class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSFORM_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8102

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 
 from common import topics
-from common.bearer import TokenVerifier
+from common.bearer import TokenVerifier, remote_verifier
 from common.events.ingest import HetongRowChanged, ProgressReported
 from common.service import Metrics, ServiceRuntime, base_app
 from transform.adapters import queries
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks = ConsistencySchedule(
             lambda sample: queries.consistency(pool, sample), metrics.registry, settings.consistency_check_s
         )
+        tokens = remote_verifier(settings, metrics)
         try:
             config = ConfigurationCache(rt.pool, settings.config_reload_s)
             await config.seed_defaults()
@@ -86,10 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     max_records=settings.progress_batch_size,
                     before_inbox=contracts_locked_first(ProgressReported),
                 )
-            secret = settings.token_secret.get_secret_value()
-            app.state.ctx = Context(
-                settings, rt.pool, TokenVerifier(secret, settings.token_issuer, settings.token_audience)
-            )
+            tokens.start()
+            app.state.ctx = Context(settings, rt.pool, tokens)
             rt.retain([retention_policy(settings.retention.feed_days)])
             await rt.start(app)
             metrics.on_scrape(_freshness(rt.pool, metrics))
@@ -98,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await checks.stop()
+            await tokens.close()
             await rt.close()
 
     app = base_app("transform", metrics, lifespan, settings.max_body_bytes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
@@ -19,7 +19,7 @@ router = APIRouter()
 DIRECTIONS = {"both": ["pull", "push"], "pull": ["pull"], "push": ["push"]}
 
 
-Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
+Admin = Annotated[TokenClaims, require_scope("admin")]
 
 
 def _ctx(request: Request) -> Context:

@@ -41,7 +41,20 @@ async def get_client(conn: asyncpg.Connection | asyncpg.Pool, client_id: str) ->
         r["disabled"],
         r["rate_per_minute"],
         r["rate_per_day"],
+        r["token_version"],
     )
+
+
+async def revocations(pool: asyncpg.Pool) -> list[dict[str, object]]:
+    """Clients whose older tokens are refused: disabled ones, and those whose secret changed (version > 1)."""
+    rows = await pool.fetch(
+        "SELECT client_id, token_version, disabled FROM clients"
+        " WHERE disabled OR token_version > 1 ORDER BY client_id"
+    )
+    return [
+        {"client_id": r["client_id"], "min_version": r["token_version"], "disabled": r["disabled"]}
+        for r in rows
+    ]
 
 
 async def hit(pool: asyncpg.Pool, windows: list[tuple[str, datetime]]) -> list[int]:

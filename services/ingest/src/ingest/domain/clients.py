@@ -33,6 +33,7 @@ class Client:
     disabled: bool
     rate_per_minute: int
     rate_per_day: int
+    token_version: int = 1  # raised by disable and rotate: tokens carrying an older one are revoked
 
 
 def new_secret() -> str:

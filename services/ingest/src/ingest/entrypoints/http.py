@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from common.logs import correlation_id
 from common.web import ApiError, json_body, json_response
+from ingest.adapters import repository as repo
 from ingest.domain.capture import CaptureError
 from ingest.domain.progress import ReportError, parse_report
 from ingest.entrypoints.auth import Caller, rate_limited, require
@@ -60,7 +61,7 @@ async def system_login(request: Request) -> Response:
     ctx = request.app.state.ctx
     try:
         token, _ = await login(
-            ctx.pool, ctx.tokens, client_id, secret, ctx.settings.login_failures_per_minute
+            ctx.pool, ctx.issuer, client_id, secret, ctx.settings.login_failures_per_minute
         )
     except InvalidClientError:
         raise ApiError(
@@ -72,8 +73,22 @@ async def system_login(request: Request) -> Response:
     except RateLimitedError as exc:
         raise rate_limited(exc) from exc
     await ctx.last_seen.touch(client_id)
-    body_out = {"access_token": token, "token_type": "Bearer", "expires_in": ctx.tokens.ttl_s}
+    body_out = {"access_token": token, "token_type": "Bearer", "expires_in": ctx.issuer.ttl_s}
     return json_response(body_out, headers=NO_STORE)
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> Response:
+    """The public keys tokens are signed with (RFC 7517): the signing key first, then published ones."""
+    document = request.app.state.ctx.issuer.keys.jwks()
+    return json_response(document, headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get("/internal/token-revocations")
+async def token_revocations(request: Request) -> Response:
+    """Clients whose older tokens every service refuses (common.revocation). Not routed through the edge."""
+    clients = await repo.revocations(request.app.state.ctx.pool)
+    return json_response({"clients": clients}, headers=NO_STORE)
 
 
 def _batch_lists(body: Any, max_rows: int) -> tuple[list[object], list[object]]:
@@ -116,7 +131,7 @@ def _batch_command(body: Any, caller: Caller, key: str | None, raw: bytes, max_r
 @router.post("/sync/contracts/batch")
 async def upload_contracts(
     request: Request,
-    caller: Annotated[Caller, Depends(require("contracts:write"))],
+    caller: Annotated[Caller, require("contracts:write")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     raw = await request.body()
@@ -143,7 +158,7 @@ def _idempotent(caller: Caller, key: str | None, target: str, raw: bytes) -> Ide
 async def put_progress(
     contract_no: str,
     request: Request,
-    caller: Annotated[Caller, Depends(require("progress:write"))],
+    caller: Annotated[Caller, require("progress:write")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     raw = await request.body()
@@ -164,7 +179,7 @@ async def put_progress(
 @router.post("/sync/employees/batch")
 async def upload_employee_list(
     request: Request,
-    caller: Annotated[Caller, Depends(require("employees:write"))],
+    caller: Annotated[Caller, require("employees:write")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Seed 000's employee list (number, name, workshop, processes, active); same limits as the contract batch."""
@@ -190,7 +205,7 @@ async def upload_employee_list(
 
 @router.post("/customers/capture")
 async def post_capture(
-    body: CaptureBody, request: Request, caller: Annotated[Caller, Depends(require("customers:write"))]
+    body: CaptureBody, request: Request, caller: Annotated[Caller, require("customers:write")]
 ) -> Response:
     """A WeChat-captured customer with its AI-extracted fields; unchanged content emits nothing."""
     try:

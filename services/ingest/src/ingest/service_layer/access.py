@@ -13,7 +13,7 @@ from ingest.domain.clients import secret_matches
 if TYPE_CHECKING:
     import asyncpg
 
-    from ingest.adapters.tokens import JwtTokens
+    from ingest.adapters.tokens import JwtIssuer
     from ingest.domain.clients import Client
 
 
@@ -45,7 +45,7 @@ async def check_rate(pool: asyncpg.Pool, bucket: str, per_minute: int, per_day: 
 
 
 async def login(
-    pool: asyncpg.Pool, tokens: JwtTokens, client_id: str, secret: str, failures_per_minute: int
+    pool: asyncpg.Pool, tokens: JwtIssuer, client_id: str, secret: str, failures_per_minute: int
 ) -> tuple[str, Client]:
     client = await repo.get_client(pool, client_id)
     if client is None or client.disabled or not secret_matches(client, secret):
@@ -54,4 +54,4 @@ async def login(
             pool, f"login-failure:{client_id[:64]}", failures_per_minute, failures_per_minute * 100
         )
         raise InvalidClientError
-    return tokens.issue(client.client_id, client.scopes), client
+    return tokens.issue(client.client_id, client.scopes, client.token_version), client

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError
@@ -36,13 +36,13 @@ router = APIRouter()
 T = TypeVar("T")
 
 
-Admin = Annotated[TokenClaims, Depends(require_scope("admin"))]
+Admin = Annotated[TokenClaims, require_scope("admin")]
 # Sales staff read customers (admin passes every scope check too)
 STORABLE = r"^[^\x00]+$"  # PostgreSQL text holds no NUL: refused as 422, never a 500
-Reader = Annotated[TokenClaims, Depends(require_scope("customers:read"))]
+Reader = Annotated[TokenClaims, require_scope("customers:read")]
 # Sales staff's writes (resolve a held value, enter a customer): their own scope, apart from ingest's
 # customers:write (the WeChat capture feed), so neither client can do the other's writes
-Editor = Annotated[TokenClaims, Depends(require_scope("customers:edit"))]
+Editor = Annotated[TokenClaims, require_scope("customers:edit")]
 RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 

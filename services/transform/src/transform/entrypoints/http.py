@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from common.bearer import TokenClaims, require_scope
@@ -20,7 +20,7 @@ from transform.service_layer.reconciliation import local_vs_cloud
 router = APIRouter()
 
 
-SyncRead = Annotated[TokenClaims, Depends(require_scope("sync:read"))]
+SyncRead = Annotated[TokenClaims, require_scope("sync:read")]
 
 
 @router.get("/sync/pending-updates")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from common.bearer import TokenClaims, require_scope
@@ -17,7 +17,7 @@ router = APIRouter()
 
 @router.post("/sync/reconciliation")
 async def post_reconciliation(
-    request: Request, claims: Annotated[TokenClaims, Depends(require_scope("sync:read"))]
+    request: Request, claims: Annotated[TokenClaims, require_scope("sync:read")]
 ) -> Response:
     ctx = request.app.state.ctx
     try:

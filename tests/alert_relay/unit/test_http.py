@@ -49,9 +49,13 @@ def _settings(**values: Any) -> Settings:
     return Settings.model_validate({"env": "dev", **values})
 
 
-async def test_a_notification_reaches_the_wecom_robot_as_markdown() -> None:
+async def test_a_notification_reaches_the_wecom_robot_as_markdown_and_no_log_shows_the_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     fake = FakeRobots({"errcode": 0, "errmsg": "ok"})
-    answer = await _post(fake, "/wecom", _settings(wecom_url=f"https://qyapi.weixin.qq.com/x?key={TOKEN}"))
+    with caplog.at_level(logging.DEBUG):
+        answer = await _post(fake, "/wecom", _settings(wecom_url=f"https://qyapi.weixin.qq.com/x?key={TOKEN}"))
+    assert TOKEN not in caplog.text  # httpx logs request URLs at INFO (seen in an e2e run's relay log)
     assert answer.status_code == 200 and answer.json() == {"status": "sent"}
     [(url, body)] = fake.received
     assert url.params["key"] == TOKEN

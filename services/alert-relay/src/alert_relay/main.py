@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,9 @@ def create_app(
 ) -> FastAPI:
     """`transport` lets tests put a fake robot behind the real HTTP client."""
     settings = settings or Settings()
+    # httpx logs every request line at INFO, and a robot's URL carries its access token: keep that out of logs.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     client = httpx.AsyncClient(timeout=settings.timeout_s, transport=transport, follow_redirects=False)
     robots = Robots(
         wecom_url=_secret(settings.wecom_url),

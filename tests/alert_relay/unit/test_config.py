@@ -20,11 +20,13 @@ def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     return Settings()
 
 
-def test_without_any_robot_the_relay_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_any_robot_the_relay_refuses_to_start_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError, match="no robot to relay to"):
-        _settings(monkeypatch)
+        _settings(monkeypatch, env="prod")
     with pytest.raises(ValidationError, match="no robot to relay to"):
-        _settings(monkeypatch, wecom_url="", dingtalk_url="")
+        _settings(monkeypatch, env="test", wecom_url="", dingtalk_url="")
+    demo = _settings(monkeypatch, wecom_url="", dingtalk_url="", dingtalk_secret="")  # a demo stack, env=dev
+    assert demo.wecom_url is None and demo.dingtalk_url is None
 
 
 def test_a_dingtalk_robot_needs_its_signing_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,7 +54,9 @@ async def test_a_notification_reaches_the_wecom_robot_as_markdown_and_no_log_sho
 ) -> None:
     fake = FakeRobots({"errcode": 0, "errmsg": "ok"})
     with caplog.at_level(logging.DEBUG):
-        answer = await _post(fake, "/wecom", _settings(wecom_url=f"https://qyapi.weixin.qq.com/x?key={TOKEN}"))
+        answer = await _post(
+            fake, "/wecom", _settings(wecom_url=f"https://qyapi.weixin.qq.com/x?key={TOKEN}")
+        )
     assert TOKEN not in caplog.text  # httpx logs request URLs at INFO (seen in an e2e run's relay log)
     assert answer.status_code == 200 and answer.json() == {"status": "sent"}
     [(url, body)] = fake.received

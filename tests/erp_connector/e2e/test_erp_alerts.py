@@ -129,8 +129,9 @@ async def test_failed_pushes_are_mailed_then_resolved_and_an_erp_outage_sends_on
                 alerts = httpx.get(f"{prometheus}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
                 return any(a["labels"]["alertname"] == name and a["state"] == "firing" for a in alerts)
 
-            def pull_fails() -> None:  # each failed pull counts, and opens the breaker after 8 in a row
+            def pull_fails() -> bool:  # each failed pull counts, and opens the breaker after 8 in a row
                 httpx.post(trigger, json={"direction": "pull"}, headers=auth, timeout=30)
+                return False  # keep polling
 
             services["erp-simulator"].stop()  # the ERP fully down
             try:

@@ -2,7 +2,7 @@
 RollsyncErpSyncFailures and the real Alertmanager mails the ERP admins; once the fault clears, the resolved mail.
 Then the ERP goes fully down while failures keep piling up, so that both RollsyncErpUnreachable and the
 RollsyncErpSyncFailures it causes fire in Prometheus: only RollsyncErpUnreachable is sent (mail and both group
-robots, through the real alert-relay), the other is inhibited.
+robots, through the real alert-relay), the other is inhibited; when the ERP is back, the resolved messages.
 
 Windows are shortened in a copy of the rules (configuration), keeping their order: the 1 h failure window to
 30 s and its 5 min `for` to 10 s (so the resolved message comes within the test), the breaker's 2 min to 5 s."""
@@ -151,9 +151,8 @@ async def test_failed_pushes_are_mailed_then_resolved_and_an_erp_outage_sends_on
                     return [i for a in found for i in a["status"]["inhibitedBy"]]
 
                 _poll(inhibited, "RollsyncErpSyncFailures inhibited in Alertmanager")
-                await asyncio.sleep(
-                    6
-                )  # several group_interval (2 s) flushes with both alerts at Alertmanager
+                # several group_interval (2 s) flushes with both alerts at Alertmanager
+                await asyncio.sleep(6)
                 assert prometheus_firing("RollsyncErpSyncFailures")
                 subjects = [str(m["Subject"]) for m in alerting.mails()]
                 assert [s for s in subjects if "告警" in s] == [
@@ -166,3 +165,21 @@ async def test_failed_pushes_are_mailed_then_resolved_and_an_erp_outage_sends_on
                     assert not any("RollsyncErpSyncFailures" in m for m in messages), robot
             finally:
                 services["erp-simulator"].start()
+
+            # The ERP is back: the breaker closes at the next call, and the same people hear it is resolved.
+            def pull_runs() -> bool:
+                httpx.post(trigger, json={"direction": "pull"}, headers=auth, timeout=30)
+                return False
+
+            _poll(
+                lambda: erp_mails("[rollsync 已恢复] RollsyncErpUnreachable") or pull_runs(),
+                "the resolved email",
+            )
+            for robot in ("wecom", "dingtalk"):
+                _poll(
+                    lambda r=robot: [  # type: ignore[misc]
+                        m for m in alerting.robot_messages(r)
+                        if "rollsync 已恢复 resolved: RollsyncErpUnreachable" in json.dumps(m, ensure_ascii=False)
+                    ],
+                    f"the resolved {robot} message",
+                )  # fmt: skip

@@ -18,7 +18,7 @@ DEBIAN_MIRROR=${ROLLSYNC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 COMPOSE_VERSION=v5.6.0
 BUILDX_VERSION=v0.38.2
 IMAGES=(ingest:services/ingest transform:services/transform rules:services/rules
-    erp-connector:services/erp-connector erp-simulator:devkit/erp-simulator)
+    erp-connector:services/erp-connector erp-simulator:devkit/erp-simulator alert-relay:services/alert-relay)
 COMPOSE=(docker compose -p "rollsync-ct-${ROLLSYNC_EDGE_PORT}" -f "$ROOT/docker-compose.yml"
     -f "$ROOT/deploy/local-images/compose.local.yml" --env-file "$CT/compose.env")
 STARTED_DOCKERD=""
@@ -96,6 +96,7 @@ build_images() {
     build rollsync-local/postgres:15-bookworm "$ROOT/deploy/local-images/postgres.Dockerfile" "$ROOT/deploy/local-images"
     build rollsync-local/nginx:bookworm "$ROOT/deploy/local-images/nginx.Dockerfile" "$ROOT/deploy/local-images"
     build rollsync-local/prometheus:bookworm "$ROOT/deploy/local-images/prometheus.Dockerfile" "$ROOT/deploy/local-images"
+    build rollsync-local/alertmanager:bookworm "$ROOT/deploy/local-images/alertmanager.Dockerfile" "$ROOT/deploy/local-images"
     for image in "${IMAGES[@]}"; do
         name=${image%%:*} dir=${image#*:}
         build "rollsync/$name:$TAG" "$ROOT/$dir/Dockerfile" "$ROOT" \
@@ -107,6 +108,9 @@ build_images() {
 
 compose_env() {
     "$ROOT/scripts/stack.sh" env >/dev/null
+    # Alerting: no SMTP login and no group robot in this run (alert-relay under env=dev answers not_configured).
+    [[ -s $CT/compose.env ]] && ! grep -q '^ALERT_WECOM_URL=' "$CT/compose.env" &&
+        printf 'ALERTMANAGER_SMTP_PASSWORD=\nALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n' >>"$CT/compose.env"
     [[ -s $CT/compose.env ]] && grep -q '^POSTGRES_ADMIN_PASSWORD=.' "$CT/compose.env" &&
         grep -q '^TOKEN_SIGNING_KEY=' "$CT/compose.env" && return 0
     (umask 077 && {
@@ -116,6 +120,7 @@ compose_env() {
         printf 'POSTGRES_ADMIN_PASSWORD=%s\nGRAFANA_ADMIN_PASSWORD=unused-grafana-is-left-out\n' \
             "$(head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_')"
         printf 'ROLLSYNC_TAG=%s\nROLLSYNC_EDGE_PORT=%s\n' "$TAG" "$ROLLSYNC_EDGE_PORT"
+        printf 'ALERTMANAGER_SMTP_PASSWORD=\nALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n'
     } >"$CT/compose.env")
 }
 

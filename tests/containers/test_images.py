@@ -20,6 +20,7 @@ IMAGES = {
     "rules": "services/rules",
     "erp-connector": "services/erp-connector",
     "erp-simulator": "devkit/erp-simulator",
+    "alert-relay": "services/alert-relay",
 }
 MAX_BYTES = 250 * 1000 * 1000
 SECRETS_FILE = ROOT / ".local" / "containers" / "compose.env"
@@ -60,7 +61,9 @@ def test_no_secret_in_history_or_files(name: str) -> None:
         assert grep.returncode == 1, f"a compose secret is inside {image}"
 
 
-@pytest.mark.parametrize("service", ["ingest", "transform", "rules", "erp-connector", "erp-simulator"])
+@pytest.mark.parametrize(
+    "service", ["ingest", "transform", "rules", "erp-connector", "erp-simulator", "alert-relay"]
+)
 def test_python_containers_run_with_a_read_only_root(service: str) -> None:
     [info] = json.loads(docker("inspect", container_id(service)))
     assert info["HostConfig"]["ReadonlyRootfs"] is True

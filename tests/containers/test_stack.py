@@ -18,7 +18,16 @@ from tests.support.workload import customer_workload
 
 def test_every_container_reports_healthy_and_migrations_completed() -> None:
     running = states()
-    for service in (*SERVICES, "kafka", "postgres", "erp-simulator", "edge", "prometheus"):
+    for service in (
+        *SERVICES,
+        "kafka",
+        "postgres",
+        "erp-simulator",
+        "edge",
+        "prometheus",
+        "alert-relay",
+        "alertmanager",
+    ):
         assert running[service]["State"] == "running", running[service]
         assert running[service]["Health"] == "healthy", running[service]
     for migrate in ("migrate-ingest", "migrate-transform", "migrate-rules", "migrate-erp"):

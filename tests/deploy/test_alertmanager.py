@@ -164,8 +164,10 @@ def test_a_page_is_mailed_and_posted_to_both_robots_then_resolved(alerting: Aler
 
 
 def test_erp_unreachable_holds_back_the_sync_and_login_alerts_it_causes(alerting: Alerting) -> None:
-    # Inhibition holds back what arrives while the source fires (sent together, the inhibitor may not have
-    # seen the source yet when a cause's group flushes: Alertmanager 0.25 sent RollsyncErpLoginFailing here).
+    # Inhibition holds back what arrives while the source fires. These alerts started 3 minutes ago, longer than
+    # group_wait, so Alertmanager flushes a new group at once: sent together, a cause's group could flush before
+    # the inhibitor has seen the source (Alertmanager 0.25 sent RollsyncErpLoginFailing so). The rules' `for`
+    # keeps the source ahead in production (docs/runbook.md#who-is-told-alertmanager).
     alerting.post(_alert("RollsyncErpUnreachable", "page", "erp"))
     _poll(
         lambda: any(a["labels"]["alertname"] == "RollsyncErpUnreachable" for a in alerting.alerts()), "source"

@@ -34,6 +34,9 @@ SECRETS = (
     "PG_ERP",
     "ERP_PASSWORD",
     "GRAFANA_ADMIN_PASSWORD",
+    "ALERT_WECOM_URL",
+    "ALERT_DINGTALK_URL",
+    "ALERT_DINGTALK_SECRET",
 )
 MIGRATE = {"ingest": "migrate-ingest", "transform": "migrate-transform", "rules": "migrate-rules"}
 MIGRATE["erp-connector"] = "migrate-erp"
@@ -70,7 +73,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
 
 def test_compose_go_loads_and_validates_the_file() -> None:
     services = _project()["services"]
-    expected = {*SERVICES, *MIGRATE.values(), "erp-simulator", *INFRA}
+    expected = {*SERVICES, *MIGRATE.values(), "erp-simulator", "alert-relay", *INFRA}
     assert set(services) == expected
 
 
@@ -91,7 +94,7 @@ def test_every_secret_is_required_from_the_environment() -> None:
 
 def test_no_secret_value_is_written_in_the_file() -> None:
     [raw] = yaml_docs(COMPOSE)
-    reference = re.compile(r"^\$\{[A-Z0-9_]+:\?[^}]*\}$")
+    reference = re.compile(r"^\$\{[A-Z0-9_]+:?\?[^}]*\}$")  # ${VAR:?…} or ${VAR?…} (set, maybe empty)
     leaks = []
     for name, service in raw["services"].items():
         environment = service.get("environment") or {}
@@ -213,3 +216,31 @@ def test_kafka_is_kraft_without_topic_auto_creation() -> None:
     assert _project()["services"]["kafka"]["image"].startswith("apache/kafka:")
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def _relay_settings(environment: dict[str, str | None]) -> Any:
+    from alert_relay.config import Settings  # the relay's own settings decide what the compose env is worth
+
+    env = {k: v for k, v in environment.items() if v is not None}
+    with mock.patch.dict(os.environ, env, clear=True):
+        return Settings()
+
+
+def test_alertmanager_posts_robot_webhooks_to_the_alert_relay_service() -> None:
+    services = _project()["services"]
+    relay_env = services["alert-relay"]["environment"]
+    [shipped] = yaml_docs(ROOT / "deploy" / "alertmanager" / "alertmanager.yml")
+    hooks = {h["url"] for r in shipped["receivers"] for h in r.get("webhook_configs", [])}
+    port = relay_env["ALERT_RELAY_PORT"]
+    assert hooks == {f"http://alert-relay:{port}/wecom", f"http://alert-relay:{port}/dingtalk"}
+    assert relay_env["ALERT_RELAY_HOST"] == "0.0.0.0"  # noqa: S104 - inside its container
+
+
+def test_the_alert_relay_takes_its_robots_from_the_environment_and_refuses_placeholders_in_prod() -> None:
+    wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b1c-4bc4-97a0-0ec2sifa5aaa"
+    env = _env(ALERT_WECOM_URL=wecom, ALERT_DINGTALK_URL="", ALERT_DINGTALK_SECRET="")
+    relay = _relay_settings(_project(env)["services"]["alert-relay"]["environment"])
+    assert relay.wecom_url.get_secret_value() == wecom and relay.dingtalk_url is None  # one robot is enough
+    prod = _project(_env(ROLLSYNC_ENV="prod"))["services"]["alert-relay"]["environment"]
+    with pytest.raises(ValueError, match="wecom_url must be an https URL"):
+        _relay_settings(prod)  # the test values are no robot URLs

@@ -52,6 +52,7 @@ def _config(tmp: Path) -> Path:
         "8103": "rules",
         "8104": "erp-connector",
         "8105": "transform-progress",
+        "8106": "alert-relay",
         "8190": "erp-simulator",
     }
     for job in config["scrape_configs"]:

@@ -19,7 +19,8 @@ IMAGES = {
     svc: (ROOT / "services" / svc, dist, module) for svc, (_, _, dist, module, _, _) in SERVICES.items()
 }
 IMAGES["erp-simulator"] = (ROOT / "devkit" / "erp-simulator", "rollsync-erp-simulator", "erp_simulator")
-HEALTH = dict.fromkeys(SERVICES, "/healthz") | {"erp-simulator": "/_sim/state"}
+IMAGES["alert-relay"] = (ROOT / "services" / "alert-relay", "rollsync-alert-relay", "alert_relay")
+HEALTH = dict.fromkeys(SERVICES, "/healthz") | {"erp-simulator": "/_sim/state", "alert-relay": "/healthz"}
 
 
 def _lines(dockerfile: Path) -> list[str]:

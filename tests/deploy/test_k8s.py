@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -44,6 +46,10 @@ PROD_COMPONENT_KINDS = {
     "PrometheusRule",
     "AlertmanagerConfig",
 }
+
+
+PORTS = {svc: port for svc, (*_, port, _) in SERVICES.items()} | {"alert-relay": 8106}
+RELAY_SECRET = "rollsync-alert-relay"
 
 
 def _kubeconform(overlay: str) -> list[dict[str, Any]]:
@@ -184,7 +190,7 @@ def test_pods_are_hardened_probed_and_bounded(overlay: str) -> None:
             continue
         assert main["livenessProbe"]["httpGet"]["path"] == "/healthz", name
         assert main["readinessProbe"]["httpGet"]["path"] == "/readyz", name
-        assert main["ports"][0]["containerPort"] == SERVICES[name][4], name
+        assert main["ports"][0]["containerPort"] == PORTS[name], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -339,7 +345,7 @@ def test_monitoring_scrapes_the_four_services_and_ships_dashboards() -> None:
     docs = overlay_docs("prod")
     [monitor] = of_kind(docs, "ServiceMonitor").values()
     [selector] = monitor["spec"]["selector"]["matchExpressions"]
-    assert set(selector["values"]) == set(SERVICES)
+    assert set(selector["values"]) == {*SERVICES, "alert-relay"}
     assert monitor["spec"]["jobLabel"] == "app"
     assert monitor["spec"]["endpoints"][0] == {
         **monitor["spec"]["endpoints"][0],
@@ -397,4 +403,44 @@ def test_alertmanagerconfig_routes_like_the_compose_alertmanager_with_credential
             assert mail["authPassword"] == {"name": "rollsync-alerting", "key": "smtp-password"}
             assert mail["requireTLS"] is True and mail["sendResolved"] is True
         for hook in receiver.get("webhookConfigs", []):
-            assert hook["urlSecret"]["name"] == "rollsync-alerting" and "url" not in hook
+            # The relay Service of the overlay's namespace, on the path the compose Alertmanager uses.
+            path = hook["url"].rsplit(":8106", 1)[1]
+            assert hook["url"] == f"http://alert-relay.rollsync.svc:{PORTS['alert-relay']}{path}"
+            assert path in ("/wecom", "/dingtalk") and "urlSecret" not in hook
+    assert of_kind(overlay_docs("prod"), "Service")["alert-relay"]["metadata"]["namespace"] == "rollsync"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_alert_relay_runs_with_its_robots_from_a_secret_and_refuses_placeholders_in_prod(
+    overlay: str,
+) -> None:
+    from alert_relay.config import Settings
+
+    docs = overlay_docs(overlay)
+    deployment = _deployments(overlay)["alert-relay"]
+    [container] = _pod(deployment)["containers"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    assert {n: (r["name"], r["key"]) for n, r in refs.items()} == {
+        "ALERT_RELAY_WECOM_URL": (RELAY_SECRET, "wecom-url"),
+        "ALERT_RELAY_DINGTALK_URL": (RELAY_SECRET, "dingtalk-url"),
+        "ALERT_RELAY_DINGTALK_SECRET": (RELAY_SECRET, "dingtalk-secret"),
+    }
+    assert all(r["optional"] is True for r in refs.values())  # a site sets only the robots it uses
+    env = _container_env(overlay, container)
+    assert env["ALERT_RELAY_ENV"] == ("prod" if overlay == "prod" else "dev")
+    assert int(env["ALERT_RELAY_PORT"]) == PORTS["alert-relay"]
+    real = {
+        "ALERT_RELAY_WECOM_URL": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b1c-4bc4-97a0-0ec2"
+    }
+    only_wecom = {k: v for k, v in env.items() if "DINGTALK" not in k}  # the optional keys left out
+    with mock.patch.dict(os.environ, {**only_wecom, **real}, clear=True):
+        assert Settings().wecom_url is not None
+    if overlay == "prod":  # the test's stand-in values are no robot URLs: refused under env=prod
+        with mock.patch.dict(os.environ, env, clear=True), pytest.raises(ValueError, match="https URL"):
+            Settings()
+    policy = of_kind(docs, "NetworkPolicy")["alert-relay"]["spec"]
+    assert {p["port"] for rule in policy["egress"] for p in rule["ports"]} == {53, 443}
+    [ingress] = policy["ingress"]
+    assert ingress["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]

@@ -44,9 +44,9 @@ def test_scrape_configs_name_jobs_after_services() -> None:
         jobs = {
             job["job_name"]: job["static_configs"][0]["labels"]["service"]
             for job in config["scrape_configs"]
-            if job["job_name"] != "prometheus"
+            if job["job_name"] not in ("prometheus", "alertmanager")
         }
-        assert jobs == {s: s for s in ("ingest", "transform", "rules", "erp-connector")}, name
+        assert jobs == {s: s for s in ("ingest", "transform", "rules", "erp-connector", "alert-relay")}, name
 
 
 def test_every_alert_has_severity_team_summary_and_a_runbook_url_section_that_exists() -> None:

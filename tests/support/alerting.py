@@ -1,4 +1,5 @@
-"""The real Alertmanager (Debian's prometheus-alertmanager) with the shipped config, pointed at the local sinks.
+"""The real Alertmanager (Debian's prometheus-alertmanager) with the shipped config, the real alert-relay
+(services/alert-relay) and the local sinks of devkit/alert-sinks (mailbox and robot stand-ins).
 
 Timings are shortened through the rendered config (alert_sinks.local_config), never in code. Processes are
 started here and stopped by their pid when the block ends.
@@ -10,6 +11,8 @@ import contextlib
 import email
 import email.policy
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -120,21 +123,42 @@ def running_prometheus(
         log.close()
 
 
+def relay_env(sinks_port: int, relay_port: int, dingtalk_secret: str) -> dict[str, str]:
+    """services/alert-relay pointed at the robot stand-ins (development: env=dev accepts their local URLs)."""
+    here = f"http://127.0.0.1:{sinks_port}"
+    return {
+        "ALERT_RELAY_ENV": "dev",
+        "ALERT_RELAY_PORT": str(relay_port),
+        "ALERT_RELAY_WECOM_URL": f"{here}/cgi-bin/webhook/send?key=local-test",
+        "ALERT_RELAY_DINGTALK_URL": f"{here}/robot/send?access_token=local-test",
+        "ALERT_RELAY_DINGTALK_SECRET": dingtalk_secret,
+    }
+
+
 @contextlib.contextmanager
 def running_alerting(folder: Path, group_wait: str = "1s", group_interval: str = "2s") -> Iterator[Alerting]:
     smtp, http, am = TEST_PORTS["smtp-sink"], TEST_PORTS["alert-sinks"], TEST_PORTS["alertmanager"]
+    relay_port = TEST_PORTS["alert-relay"]
     config = folder / "alertmanager.yml"
     subprocess.run(
         [PYTHON, "-m", "alert_sinks.local_config", str(SHIPPED), str(config), f"--smtp-port={smtp}",
-         f"--http-port={http}", f"--group-wait={group_wait}", f"--group-interval={group_interval}",
+         f"--relay-port={relay_port}", f"--group-wait={group_wait}", f"--group-interval={group_interval}",
          "--repeat-interval=1h"],
         check=True,
     )  # fmt: skip
+    secret = "SEC" + secrets.token_hex(16)
     log = (folder / "processes.log").open("ab")
     sinks = subprocess.Popen(
         [PYTHON, "-m", "alert_sinks", f"--folder={folder}", f"--smtp-port={smtp}", f"--http-port={http}"],
         stdout=log,
         stderr=log,
+        env={**os.environ, "ALERT_SINKS_DINGTALK_SECRET": secret},
+    )
+    relay = subprocess.Popen(
+        [PYTHON, "-m", "alert_relay"],
+        stdout=log,
+        stderr=log,
+        env={**os.environ, **relay_env(http, relay_port, secret)},
     )
     manager = subprocess.Popen(
         [alertmanager_binary(), f"--config.file={config}", f"--storage.path={folder / 'am-data'}",
@@ -144,9 +168,11 @@ def running_alerting(folder: Path, group_wait: str = "1s", group_interval: str =
     )  # fmt: skip
     try:
         _wait_http(f"http://127.0.0.1:{http}/docs", sinks)
+        _wait_http(f"http://127.0.0.1:{relay_port}/readyz", relay)
         _wait_http(f"http://127.0.0.1:{am}/-/ready", manager)
         yield Alerting(folder, f"http://127.0.0.1:{am}")
     finally:
         _stop(manager)
+        _stop(relay)
         _stop(sinks)
         log.close()

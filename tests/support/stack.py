@@ -25,11 +25,13 @@ TEST_PORTS = {
     "erp-connector": _BASE + 4,
     "transform-progress": _BASE + 5,
     "erp-simulator": _BASE + 90,
-    # alerting (tests/support/alerting.py): Prometheus, Alertmanager and the local sinks of devkit/alert-sinks
+    # alerting (tests/support/alerting.py): Prometheus, Alertmanager, services/alert-relay and the local sinks of
+    # devkit/alert-sinks
     "prometheus": _BASE + 70,
     "alertmanager": _BASE + 71,
     "smtp-sink": _BASE + 72,
     "alert-sinks": _BASE + 73,
+    "alert-relay": _BASE + 74,
 }
 READY_PATHS = {"erp-simulator": "/_sim/state"}
 

@@ -1,12 +1,16 @@
 """Issue 11 end to end: the ERP simulator refuses pushes, more than 10 fail, the real Prometheus fires
 RollsyncErpSyncFailures and the real Alertmanager mails the ERP admins; once the fault clears, the resolved mail.
-Then the ERP goes fully down: only RollsyncErpUnreachable is sent.
+Then the ERP goes fully down while failures keep piling up, so that both RollsyncErpUnreachable and the
+RollsyncErpSyncFailures it causes fire in Prometheus: only RollsyncErpUnreachable is sent (mail and both group
+robots, through the real alert-relay), the other is inhibited; when the ERP is back, the resolved messages.
 
-Windows are shortened in a copy of the rules (configuration): the 1 h failure window to 20 s (so the resolved
-message comes within the test) and the breaker's 2 min to 5 s."""
+Windows are shortened in a copy of the rules (configuration), keeping their order: the 1 h failure window to
+30 s and its 5 min `for` to 10 s (so the resolved message comes within the test), the breaker's 2 min to 5 s."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import time
 import uuid
@@ -31,7 +35,14 @@ ERP_ADMIN = "erp-admin@example.com"
 @pytest.fixture(scope="module")
 def connector(services: dict[str, ServiceProcess]) -> Iterator[ServiceProcess]:
     services["erp-connector"].stop()
-    proc = start_connector(ERP_CONNECTOR_ERP__BREAKER_OPEN_SECONDS="30")
+    # A pull gives up at once when the ERP is down (one page attempt, 1 s of open breaker), so each triggered
+    # pull during the outage is one sync failure; the breaker opens after 8 failed calls (FAST_ENV) and probes
+    # every 2 s, staying "not closed" while the ERP is away.
+    proc = start_connector(
+        ERP_CONNECTOR_ERP__BREAKER_OPEN_SECONDS="2",
+        ERP_CONNECTOR_PULL__MAX_PAGE_ATTEMPTS="1",
+        ERP_CONNECTOR_PULL__MAX_OUTAGE_S="1",
+    )
     try:
         yield proc
     finally:
@@ -59,8 +70,9 @@ async def test_failed_pushes_are_mailed_then_resolved_and_an_erp_outage_sends_on
 ) -> None:
     rules = shortened_rules(
         tmp_path,
-        {"increase(rollsync_erp_sync_failures_total[1h])": "increase(rollsync_erp_sync_failures_total[20s])",
-         "expr: max(rollsync_erp_circuit_state) == 2\n        for: 2m": "expr: max(rollsync_erp_circuit_state) == 2\n        for: 5s"},
+        {"increase(rollsync_erp_sync_failures_total[1h])) > 10\n        for: 5m":
+            "increase(rollsync_erp_sync_failures_total[30s])) > 10\n        for: 10s",
+         "max by (service) (rollsync_erp_circuit_state) > 0\n        for: 2m": "max by (service) (rollsync_erp_circuit_state) > 0\n        for: 5s"},
     )  # fmt: skip
     async with httpx.AsyncClient(timeout=30) as http:
         sim = Simulator(http, services["erp-simulator"].url)
@@ -106,21 +118,68 @@ async def test_failed_pushes_are_mailed_then_resolved_and_an_erp_outage_sends_on
             assert (
                 "docs/runbook.md#erp-sync-failing" in body
                 and "English: RollsyncErpSyncFailures is firing" in body
+                and "服务 service: erp-connector" in body
             )
             (tmp_path / "erp-sync-failures.eml").write_bytes(mail.as_bytes())
 
             await sim.quiet()
             _poll(lambda: erp_mails("[rollsync 已恢复] RollsyncErpSyncFailures"), "the resolved email")
 
+            def prometheus_firing(name: str) -> bool:
+                alerts = httpx.get(f"{prometheus}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+                return any(a["labels"]["alertname"] == name and a["state"] == "firing" for a in alerts)
+
+            def pull_fails() -> bool:  # each failed pull counts, and opens the breaker after 8 in a row
+                httpx.post(trigger, json={"direction": "pull"}, headers=auth, timeout=30)
+                return False  # keep polling
+
             services["erp-simulator"].stop()  # the ERP fully down
             try:
-                _poll(lambda: erp_mails("[rollsync 告警] RollsyncErpUnreachable") or
-                      (httpx.post(trigger, json={"direction": "pull"}, headers=auth, timeout=30) and False),
-                      "the ERP unreachable email")  # fmt: skip
+                # Failures keep coming until the caused alert fires too: inhibition is then what keeps it quiet.
+                _poll(
+                    lambda: prometheus_firing("RollsyncErpUnreachable") or pull_fails(), "the source firing"
+                )
+                _poll(lambda: prometheus_firing("RollsyncErpSyncFailures") or pull_fails(),
+                      "the caused alert firing during the outage")  # fmt: skip
+                _poll(
+                    lambda: erp_mails("[rollsync 告警] RollsyncErpUnreachable"), "the ERP unreachable email"
+                )
+
+                def inhibited() -> list[str]:
+                    alerts = httpx.get(f"{alerting.url}/api/v2/alerts", timeout=10).json()
+                    found = [a for a in alerts if a["labels"]["alertname"] == "RollsyncErpSyncFailures"]
+                    return [i for a in found for i in a["status"]["inhibitedBy"]]
+
+                _poll(inhibited, "RollsyncErpSyncFailures inhibited in Alertmanager")
+                # several group_interval (2 s) flushes with both alerts at Alertmanager
+                await asyncio.sleep(6)
+                assert prometheus_firing("RollsyncErpSyncFailures")
                 subjects = [str(m["Subject"]) for m in alerting.mails()]
                 assert [s for s in subjects if "告警" in s] == [
-                    "[rollsync 告警] RollsyncErpSyncFailures · 1 条 / FIRING",
-                    "[rollsync 告警] RollsyncErpUnreachable · 1 条 / FIRING",
+                    "[rollsync 告警] RollsyncErpSyncFailures · erp-connector · 1 条 / FIRING",
+                    "[rollsync 告警] RollsyncErpUnreachable · erp-connector · 1 条 / FIRING",
                 ], subjects
+                for robot in ("wecom", "dingtalk"):  # erp-page: both robots, through alert-relay
+                    messages = [json.dumps(m, ensure_ascii=False) for m in alerting.robot_messages(robot)]
+                    assert messages and all("RollsyncErpUnreachable" in m for m in messages), robot
+                    assert not any("RollsyncErpSyncFailures" in m for m in messages), robot
             finally:
                 services["erp-simulator"].start()
+
+            # The ERP is back: the breaker closes at the next call, and the same people hear it is resolved.
+            def pull_runs() -> bool:
+                httpx.post(trigger, json={"direction": "pull"}, headers=auth, timeout=30)
+                return False
+
+            _poll(
+                lambda: erp_mails("[rollsync 已恢复] RollsyncErpUnreachable") or pull_runs(),
+                "the resolved email",
+            )
+            for robot in ("wecom", "dingtalk"):
+                _poll(
+                    lambda r=robot: [  # type: ignore[misc]
+                        m for m in alerting.robot_messages(r)
+                        if "rollsync 已恢复 resolved: RollsyncErpUnreachable" in json.dumps(m, ensure_ascii=False)
+                    ],
+                    f"the resolved {robot} message",
+                )  # fmt: skip

@@ -1,1 +1,1 @@
-"""Where rollsync's alerts go on a developer's machine: a mailbox, two robot stand-ins, and the robot relay."""
+"""Where rollsync's alerts land on a developer's machine: a mailbox and 企业微信/钉钉 robot stand-ins."""

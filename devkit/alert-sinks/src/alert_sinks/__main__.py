@@ -1,8 +1,8 @@
-"""python -m alert_sinks --folder .local/alerts --smtp-port P --http-port Q
+"""python -m alert_sinks --folder .local/alerting --smtp-port P --http-port Q
 
-Runs the mailbox (SMTP, messages in FOLDER/mail/*.eml) and the HTTP app (robot relay + robot stand-ins, messages
-in FOLDER/wecom/*.json and FOLDER/dingtalk/*.json) until SIGTERM. The 钉钉 加签 secret comes from the environment
-(ALERT_SINKS_DINGTALK_SECRET), never from the command line.
+Runs the mailbox (SMTP, messages in FOLDER/mail/*.eml) and the 企业微信 / 钉钉 robot stand-ins (HTTP, messages in
+FOLDER/wecom/*.json and FOLDER/dingtalk/*.json) until SIGTERM. The 钉钉 加签 secret the stand-in verifies comes
+from the environment (ALERT_SINKS_DINGTALK_SECRET, the same value the relay signs with), never the command line.
 """
 
 from __future__ import annotations
@@ -23,18 +23,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--smtp-port", type=int, required=True)
     parser.add_argument("--http-port", type=int, required=True)
-    parser.add_argument("--dashboard-url", default="http://127.0.0.1:3000/d/rollsync-overview")
-    parser.add_argument("--docs-base", default="https://rollsync.example.com/")
     args = parser.parse_args()
-    here = f"http://{args.host}:{args.http_port}"
-    config = SinkConfig(
-        folder=args.folder,
-        wecom_url=os.environ.get("ALERT_SINKS_WECOM_URL", f"{here}/cgi-bin/webhook/send?key=local"),
-        dingtalk_url=os.environ.get("ALERT_SINKS_DINGTALK_URL", f"{here}/robot/send?access_token=local"),
-        dingtalk_secret=os.environ.get("ALERT_SINKS_DINGTALK_SECRET", "SEC-local-only"),
-        dashboard_url=args.dashboard_url,
-        docs_base=args.docs_base,
-    )
+    secret = os.environ.get("ALERT_SINKS_DINGTALK_SECRET", "")
+    if not secret:
+        parser.error("set ALERT_SINKS_DINGTALK_SECRET (the 钉钉 加签 secret the relay signs with)")
+    config = SinkConfig(folder=args.folder, dingtalk_secret=secret)
     mailbox = start_mailbox(args.folder / "mail", args.host, args.smtp_port)
     try:
         uvicorn.run(create_app(config), host=args.host, port=args.http_port, log_level="warning")

@@ -1,8 +1,7 @@
-"""HTTP side: the robot relay Alertmanager posts to, and local stand-ins for the 企业微信 and 钉钉 robot servers.
+"""Local stand-ins for the 企业微信 and 钉钉 robot servers, which services/alert-relay posts to in development.
 
-The relay (POST /wecom, /dingtalk) takes Alertmanager's webhook JSON, renders the robot message and posts it to
-the configured robot URL (the 钉钉 one signed). The stand-ins (the robots' real paths) check the message as the
-robot would, verify 钉钉's signature, answer like the robot does and keep each message as a JSON file.
+They serve the robots' real paths, check the message as the robot would, verify 钉钉's 加签 signature, answer
+like the robot does and keep each accepted message as a JSON file.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 
 from alert_sinks import robots
@@ -23,11 +21,7 @@ from alert_sinks import robots
 @dataclass(frozen=True)
 class SinkConfig:
     folder: Path
-    wecom_url: str  # where the relay sends 企业微信 messages (the real robot, or this app's stand-in)
-    dingtalk_url: str
-    dingtalk_secret: str  # 加签 secret; the stand-in verifies with the same one
-    dashboard_url: str
-    docs_base: str
+    dingtalk_secret: str  # the 加签 secret the relay signs with; the stand-in verifies with the same one
 
 
 class _Store:
@@ -46,22 +40,6 @@ class _Store:
 def create_app(config: SinkConfig) -> FastAPI:
     app = FastAPI(title="rollsync alert sinks")
     wecom, dingtalk = _Store(config.folder / "wecom"), _Store(config.folder / "dingtalk")
-
-    async def relay(url: str, message: dict[str, Any]) -> dict[str, Any]:
-        async with httpx.AsyncClient(timeout=10) as client:
-            answer = await client.post(url, json=message)
-        return {"robot_status": answer.status_code, "robot_answer": answer.json()}
-
-    @app.post("/wecom")
-    async def relay_wecom(payload: dict[str, Any]) -> dict[str, Any]:
-        text = robots.markdown(payload, config.dashboard_url, config.docs_base)
-        return await relay(config.wecom_url, robots.wecom_message(text))
-
-    @app.post("/dingtalk")
-    async def relay_dingtalk(payload: dict[str, Any]) -> dict[str, Any]:
-        text = robots.markdown(payload, config.dashboard_url, config.docs_base)
-        url = robots.dingtalk_signed_url(config.dingtalk_url, config.dingtalk_secret, int(time.time() * 1000))
-        return await relay(url, robots.dingtalk_message(robots.headline(payload), text))
 
     @app.post("/cgi-bin/webhook/send")
     async def wecom_robot(request: Request, key: str = "") -> dict[str, Any]:

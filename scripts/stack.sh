@@ -15,6 +15,7 @@ SERVICES=(ingest transform rules erp-connector)
 # Processes: transform runs its two consumers apart, so a history import never delays progress reports.
 PROCESSES=(ingest transform transform-progress rules erp-connector)
 SECRETS="$LOCAL/secrets.env"
+SECRET_DIR="$LOCAL/secrets"  # one file per secret, mode 0600: what the processes are given (<NAME>_FILE)
 
 bootstrap() {
     if ! command -v uv >/dev/null 2>&1; then
@@ -54,24 +55,40 @@ ensure_secrets() {
     mv -f "$tmp" "$SECRETS"
 }
 
-# service_env SVC -> the KEY=VALUE lines a service process needs.
+# secret_file VAR -> the path of VAR's file (.local/secrets/pg-ingest for PG_INGEST).
+secret_file() { printf '%s/%s' "$SECRET_DIR" "$(tr 'A-Z_' 'a-z-' <<<"$1")"; }
+
+# write_secret_files -> .local/secrets/<name>, one per secret of secrets.env, readable by their owner only.
+# Written again on every start, so an edited secrets.env (a rotation) reaches the processes started next.
+write_secret_files() {
+    local var value tmp
+    (umask 077 && mkdir -p "$SECRET_DIR")
+    chmod 700 "$SECRET_DIR"
+    while IFS='=' read -r var value; do
+        [[ -n "$var" && "$var" != \#* ]] || continue
+        tmp="$(secret_file "$var").tmp.$$"
+        (umask 077 && printf '%s' "$value" >"$tmp")
+        mv -f "$tmp" "$(secret_file "$var")"
+    done <"$SECRETS"
+}
+
+# service_env SVC -> the KEY=VALUE lines a service process needs. Secrets are paths to their files
+# (<NAME>_FILE, read by libs/common settings), so this output holds no secret and may be shown.
 service_env() {
-    # shellcheck disable=SC1090
-    source "$SECRETS"
     local svc=$1 prefix schema password port
     prefix=$(tr 'a-z-' 'A-Z_' <<<"${svc%-progress}")_
     case $svc in
-        ingest) schema=ingest password=$PG_INGEST port=$ROLLSYNC_INGEST_PORT ;;
-        transform) schema=transform password=$PG_TRANSFORM port=$ROLLSYNC_TRANSFORM_PORT ;;
-        transform-progress) schema=transform password=$PG_TRANSFORM port=${ROLLSYNC_TRANSFORM_PROGRESS_PORT:-8105} ;;
-        rules) schema=rules password=$PG_RULES port=$ROLLSYNC_RULES_PORT ;;
-        erp-connector) schema=erp password=$PG_ERP port=$ROLLSYNC_ERP_CONNECTOR_PORT ;;
+        ingest) schema=ingest password=PG_INGEST port=$ROLLSYNC_INGEST_PORT ;;
+        transform) schema=transform password=PG_TRANSFORM port=$ROLLSYNC_TRANSFORM_PORT ;;
+        transform-progress) schema=transform password=PG_TRANSFORM port=${ROLLSYNC_TRANSFORM_PROGRESS_PORT:-8105} ;;
+        rules) schema=rules password=PG_RULES port=$ROLLSYNC_RULES_PORT ;;
+        erp-connector) schema=erp password=PG_ERP port=$ROLLSYNC_ERP_CONNECTOR_PORT ;;
     esac
     printf '%s\n' "${prefix}ENV=${ROLLSYNC_ENV:-dev}" "${prefix}PORT=$port" \
         "${prefix}POSTGRES__PORT=$ROLLSYNC_PG_PORT" "${prefix}POSTGRES__USER=$schema" \
-        "${prefix}POSTGRES__PASSWORD=$password" \
+        "${prefix}POSTGRES__PASSWORD_FILE=$(secret_file "$password")" \
         "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT" \
-        "${prefix}TOKEN_SECRET=$TOKEN_SECRET"
+        "${prefix}TOKEN_SECRET_FILE=$(secret_file TOKEN_SECRET)"
     case $svc in
         transform) printf '%s\n' "TRANSFORM_ROLE=lines" ;;
         transform-progress) printf '%s\n' "TRANSFORM_ROLE=progress" ;;
@@ -79,16 +96,25 @@ service_env() {
     if [[ $svc == erp-connector ]]; then
         # Development points the connector at the ERP simulator, with the simulator's generated password.
         printf '%s\n' "${prefix}ERP__BASE_URL=http://127.0.0.1:${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
-            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD=$ERP_PASSWORD" \
+            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD_FILE=$(secret_file ERP_PASSWORD)" \
             "${prefix}PUSH__CREATE_DEFAULTS={\"sort1\":\"101\"}"  # 客户分类 is required on create; per instance
     fi
 }
 
 simulator_env() {
-    # shellcheck disable=SC1090
-    source "$SECRETS"
     printf '%s\n' "ERP_SIMULATOR_PORT=${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" "ERP_SIMULATOR_USER=rollsync" \
-        "ERP_SIMULATOR_PASSWORD=$ERP_PASSWORD"
+        "ERP_SIMULATOR_PASSWORD_FILE=$(secret_file ERP_PASSWORD)"
+}
+
+# start_with_env NAME ENV_FUNC ARG CMD... -> start_bg NAME CMD with the lines of `ENV_FUNC ARG` exported
+# (in its environment, not on its command line, so not in the log's start line).
+start_with_env() {
+    local name=$1 env_func=$2 arg=$3 line
+    shift 3
+    (
+        while IFS= read -r line; do export "${line?}"; done < <("$env_func" "$arg")
+        start_bg "$name" "$@"
+    )
 }
 
 schema_of() { [[ $1 == erp-connector ]] && echo erp || echo "$1"; }
@@ -117,6 +143,7 @@ infra() {
     "$ROOT/scripts/kafka.sh" start
     "$ROOT/scripts/postgres.sh" start
     ensure_secrets
+    write_secret_files
     migrate_all
     dev_client
 }
@@ -142,16 +169,14 @@ start_service() {
         return 0
     fi
     port=$(service_env "$svc" | sed -n 's/^[A-Z_]*_PORT=//p' | head -1)
-    # shellcheck disable=SC2046
-    start_bg "$svc" env $(service_env "$svc") "$ROOT/.venv/bin/python" -m "$module"
+    start_with_env "$svc" service_env "$svc" "$ROOT/.venv/bin/python" -m "$module"
     wait_ready "$svc" "http://127.0.0.1:$port/readyz"
     log "$svc ready on http://127.0.0.1:$port"
 }
 
 start_simulator() {
     is_running erp-simulator && return 0
-    # shellcheck disable=SC2046
-    start_bg erp-simulator env $(simulator_env) "$ROOT/.venv/bin/python" -m erp_simulator
+    start_with_env erp-simulator simulator_env - "$ROOT/.venv/bin/python" -m erp_simulator
     wait_for_port "${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" 60 erp-simulator ||
         die "erp-simulator did not start (log: $(log_file erp-simulator))"
 }
@@ -199,7 +224,7 @@ case "${1:-}" in
     infra) bootstrap && infra ;;
     up) up ;;
     down) down ;;
-    env) ensure_secrets && for s in "${SERVICES[@]}"; do service_env "$s"; done && simulator_env ;;
+    env) ensure_secrets && write_secret_files && for s in "${SERVICES[@]}"; do service_env "$s"; done && simulator_env ;;
     stop-services)
         # make test runs its own service processes; a `make up` stack would share their consumer groups.
         for s in erp-simulator "${PROCESSES[@]}"; do

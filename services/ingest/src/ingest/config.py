@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
+from common.settings import FileSettings, RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
 
 
 class IngestRetention(RetentionSettings):
@@ -17,7 +17,7 @@ class IngestRetention(RetentionSettings):
     )
 
 
-class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
+class Settings(ServiceSettingsMixin, TokenSettingsMixin, FileSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8101

@@ -124,8 +124,9 @@ migrate_all() {
     for svc in "${SERVICES[@]}"; do
         schema=$(schema_of "$svc")
         pwvar=PG_$(tr 'a-z' 'A-Z' <<<"$schema")
-        (set -a && source "$SECRETS" && ROLLSYNC_PG_PORT=$ROLLSYNC_PG_PORT \
-            "$ROOT/.venv/bin/python" -m common.migrations provision --schema "$schema" --password-env "$pwvar" &&
+        (ROLLSYNC_PG_PORT=$ROLLSYNC_PG_PORT \
+            "$ROOT/.venv/bin/python" -m common.migrations provision --schema "$schema" \
+                --password-file "$(secret_file "$pwvar")" &&
             "$ROOT/.venv/bin/python" -m common.migrations migrate --schema "$schema" \
                 --dir "$ROOT/services/$svc/migrations") | sed 's/^/[rollsync migrate] /' >&2
     done

@@ -2,8 +2,10 @@
 
 Run as a step before a service starts (make up, compose one-shot, Kubernetes Job), never on import:
 
-    python -m common.migrations provision --schema ingest --password-env INGEST_POSTGRES__PASSWORD
+    python -m common.migrations provision --schema ingest --password-file /run/secrets/pg_ingest
     python -m common.migrations migrate --schema ingest --dir services/ingest/migrations
+
+The admin password comes from the file ROLLSYNC_PG_ADMIN_PASSWORD_FILE names (or ROLLSYNC_PG_ADMIN_PASSWORD).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 
 import asyncpg
+
+from common.settings import read_secret_file
 
 # The shared plumbing, applied before a service's own files. A file once applied is never edited (its checksum
 # is recorded): a change to the plumbing is a new file here, named so it sorts before every service's 0001.
@@ -90,11 +94,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", required=True)
     p.add_argument("--dir", type=Path, default=None, help="migrations directory (migrate)")
     p.add_argument("--password-env", default=None, help="env var with the role password")
+    p.add_argument("--password-file", default=None, help="file with the role password (provision)")
     p.add_argument("--host", default=os.environ.get("ROLLSYNC_PG_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("ROLLSYNC_PG_PORT", "55432")))
     p.add_argument("--database", default=os.environ.get("ROLLSYNC_PG_DB", "rollsync"))
     p.add_argument("--user", default=os.environ.get("ROLLSYNC_PG_ADMIN", "rollsync_admin"))
     return p
+
+
+def _admin_password() -> str | None:
+    path = os.environ.get("ROLLSYNC_PG_ADMIN_PASSWORD_FILE")
+    if path:
+        return read_secret_file("ROLLSYNC_PG_ADMIN_PASSWORD_FILE", path)
+    return os.environ.get("ROLLSYNC_PG_ADMIN_PASSWORD")
+
+
+def _role_password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        return read_secret_file("--password-file", args.password_file)
+    return os.environ.get(args.password_env, "") if args.password_env else ""
 
 
 async def _admin_connect(args: argparse.Namespace, database: str) -> asyncpg.Connection:
@@ -103,7 +121,7 @@ async def _admin_connect(args: argparse.Namespace, database: str) -> asyncpg.Con
         port=args.port,
         database=database,
         user=args.user,
-        password=os.environ.get("ROLLSYNC_PG_ADMIN_PASSWORD"),
+        password=_admin_password(),
         timeout=10,
     )
 
@@ -118,7 +136,7 @@ async def ensure_database(args: argparse.Namespace) -> None:
 
 
 async def _main(args: argparse.Namespace) -> str:
-    password = os.environ.get(args.password_env, "") if args.password_env else ""
+    password = _role_password(args) if args.command == "provision" else ""
     if args.command == "provision":
         if not password:
             raise ValueError(f"provision: env var {args.password_env} is empty")

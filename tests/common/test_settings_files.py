@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,11 +27,11 @@ class Demo(FileSettings):
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for key in list(os.environ):
         if key.startswith("DEMO_"):
             monkeypatch.delenv(key)
-    yield monkeypatch
+    return monkeypatch
 
 
 def _secret(tmp_path: Path, name: str, text: str) -> str:

@@ -46,8 +46,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]  # the first test also
 # Starting the stack is a program run from the test, blocking is intended.
 # ruff: noqa: ASYNC221
 
-SERVICE_PORTS = ("ROLLSYNC_INGEST_PORT", "ROLLSYNC_TRANSFORM_PORT", "ROLLSYNC_TRANSFORM_PROGRESS_PORT")
-SERVICE_PORTS += ("ROLLSYNC_RULES_PORT", "ROLLSYNC_ERP_CONNECTOR_PORT")
+SERVICE_PORTS = (
+    "ROLLSYNC_INGEST_PORT",
+    "ROLLSYNC_TRANSFORM_PORT",
+    "ROLLSYNC_TRANSFORM_PROGRESS_PORT",
+    "ROLLSYNC_RULES_PORT",
+    "ROLLSYNC_ERP_CONNECTOR_PORT",
+)
 
 
 @dataclass

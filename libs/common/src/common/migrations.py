@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
+import hmac
 import os
+import secrets
 import sys
 from importlib import resources
 from pathlib import Path
@@ -75,13 +78,30 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[tuple[
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
 
 
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier of `password` (RFC 5802/7677; `ALTER ROLE … PASSWORD` accepts it as is).
+
+    Non-ASCII passwords go as they are: the server applies SASLprep to those itself, which is not done here.
+    """
+    if not password.isascii():
+        return password
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    b64 = base64.b64encode
+    return f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}${b64(stored_key).decode()}:{b64(server_key).decode()}"
+
+
 async def provision(conn: asyncpg.Connection, schema: str, password: str) -> None:
     """Create the service's role and schema (dev and CI; production uses the DBA's tooling)."""
     role = ident(schema)
     exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", schema)
     verb = "ALTER" if exists else "CREATE"
-    # Identifiers come from ident; the password is a literal quoted by the server-side function.
-    literal = await conn.fetchval("SELECT quote_literal($1)", password)
+    # Identifiers come from ident; the password goes as its SCRAM verifier (what the server stores anyway), so a
+    # statement the server logs (an error, log_statement=ddl) holds no password; quoted by the server.
+    literal = await conn.fetchval("SELECT quote_literal($1)", scram_verifier(password))
     await conn.execute(f"{verb} ROLE {role} LOGIN PASSWORD {literal}")
     await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role}")
     await conn.execute(f"ALTER ROLE {role} SET search_path TO {role}")

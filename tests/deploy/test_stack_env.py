@@ -70,3 +70,26 @@ def test_complete_file_is_kept(tmp_path: Path) -> None:
     (clone / ".local" / "secrets.env").write_text(kept)
     assert _stack_env(clone).returncode == 0
     assert (clone / ".local" / "secrets.env").read_text() == kept
+
+
+def test_the_printed_environment_holds_paths_to_private_files_never_a_secret(tmp_path: Path) -> None:
+    """Issue 10: what the local stack gives a process (and may show) names files; the files hold the secrets."""
+    clone = _fresh_clone(tmp_path)
+    result = _stack_env(clone)
+    assert result.returncode == 0, result.stderr
+    secrets = _secrets(clone)
+    assert not [var for var, value in secrets.items() if value in result.stdout + result.stderr]
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    files = {key: Path(value) for key, value in env.items() if key.endswith("_FILE")}
+    expected = {
+        f"{p}_{n}_FILE"
+        for p in ("INGEST", "TRANSFORM", "RULES", "ERP_CONNECTOR")
+        for n in ("POSTGRES__PASSWORD", "TOKEN_SECRET")
+    }
+    assert set(files) == {*expected, "ERP_CONNECTOR_ERP__PASSWORD_FILE", "ERP_SIMULATOR_PASSWORD_FILE"}
+    for key, path in files.items():
+        assert path.stat().st_mode & 0o777 == 0o600, key
+        assert path.read_text() in secrets.values(), key
+    assert (clone / ".local" / "secrets").stat().st_mode & 0o777 == 0o700
+    assert Path(env["INGEST_TOKEN_SECRET_FILE"]).read_text() == secrets["TOKEN_SECRET"]
+    assert Path(env["ERP_SIMULATOR_PASSWORD_FILE"]).read_text() == secrets["ERP_PASSWORD"]

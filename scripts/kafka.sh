@@ -126,6 +126,7 @@ cmd_start() {
         die "ROLLSYNC_KAFKA_PORT and ROLLSYNC_KAFKA_CONTROLLER_PORT must differ"
     ensure_local_dirs
     mkdir -p "$KAFKA_DIR"
+    private_log "$(log_file "$NAME")"  # also a log written before logs were made private
 
     local pid
     if is_running "$NAME" "$KAFKA_LIB"; then

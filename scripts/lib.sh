@@ -162,14 +162,23 @@ is_running() {
     fi
 }
 
+# private_log FILE -> FILE exists and only its owner can read it (logs may hold what a process said).
+private_log() {
+    (umask 077 && : >>"$1")
+    chmod 600 "$1"
+}
+
 # start_bg NAME CMD... -> runs CMD detached (own session, immune to SIGHUP), stdout+stderr appended to
-# .local/logs/NAME.log, pid in .local/run/NAME.pid. Prints nothing; caller checks readiness.
+# .local/logs/NAME.log (mode 0600), pid in .local/run/NAME.pid. Prints nothing; caller checks readiness.
+# The log's start line shows CMD only: pass settings in the environment (exported by the caller) and secrets
+# as files (<NAME>_FILE variables), never as arguments.
 start_bg() {
     local name=$1
     shift
     ensure_local_dirs
     local logf
     logf=$(log_file "$name")
+    private_log "$logf"
     printf '\n===== %s start %s: %s\n' "$(date '+%F %T')" "$name" "$*" >>"$logf"
     # A non-interactive shell does not put `&` jobs in their own process group, so setsid does not need to
     # fork and $! is the pid of CMD itself (setsid and nohup both exec).

@@ -170,6 +170,8 @@ cmd_start() {
     fi
     prepare || true
     local out
+    private_log "$(log_file "$NAME")"
+    private_log "$NGINX_LOG_DIR/$NAME-access.log"
     printf '\n===== %s start %s\n' "$(date '+%F %T')" "$NAME" >>"$(log_file "$NAME")"
     out=$(nginx_with "$NGINX_CONF" 2>&1 9>&-) || { printf '%s\n' "$out" >&2; die "nginx failed to start (log: $(log_file "$NAME"))"; }
     local deadline=$((SECONDS + 10))

@@ -121,6 +121,7 @@ prepare_dirs() {
     mkdir -p "$PG_DIR" "$PG_RUN"
     [[ -e "$PG_DATA" ]] || install -d -m 0700 "$PG_DATA"
     [[ -e "$PG_LOG" ]] || : >"$PG_LOG"
+    chmod 600 "$PG_LOG"  # the server's owner reads it; nobody else
     if is_root; then
         id -u "$PG_OS_USER" >/dev/null 2>&1 || die "OS user '$PG_OS_USER' missing (it comes with the postgresql package)"
         # .local and .local/logs belong to root: the server only needs to traverse them.

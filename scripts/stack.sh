@@ -20,6 +20,7 @@ SECRETS="$LOCAL/secrets.env"
 # Only ingest signs tokens (Ed25519); every other service reads its public keys from ingest's JWKS.
 SIGNING_KEY="$LOCAL/secrets/token-signing.pem"
 PREVIOUS_KEY="$LOCAL/secrets/token-signing.previous.pem"  # public half only, published until retired
+SECRET_DIR="$LOCAL/secrets"  # one file per secret, mode 0600: what the processes are given (<NAME>_FILE)
 
 bootstrap() {
     if ! command -v uv >/dev/null 2>&1; then
@@ -114,22 +115,38 @@ ensure_secrets() {
     mv -f "$tmp" "$SECRETS"
 }
 
-# service_env SVC -> the KEY=VALUE lines a service process needs.
+# secret_file VAR -> the path of VAR's file (.local/secrets/pg-ingest for PG_INGEST).
+secret_file() { printf '%s/%s' "$SECRET_DIR" "$(tr 'A-Z_' 'a-z-' <<<"$1")"; }
+
+# write_secret_files -> .local/secrets/<name>, one per secret of secrets.env, readable by their owner only.
+# Written again on every start, so an edited secrets.env (a rotation) reaches the processes started next.
+write_secret_files() {
+    local var value tmp
+    (umask 077 && mkdir -p "$SECRET_DIR")
+    chmod 700 "$SECRET_DIR"
+    while IFS='=' read -r var value; do
+        [[ -n "$var" && "$var" != \#* ]] || continue
+        tmp="$(secret_file "$var").tmp.$$"
+        (umask 077 && printf '%s' "$value" >"$tmp")
+        mv -f "$tmp" "$(secret_file "$var")"
+    done <"$SECRETS"
+}
+
+# service_env SVC -> the KEY=VALUE lines a service process needs. Secrets are paths to their files
+# (<NAME>_FILE, read by libs/common settings), so this output holds no secret and may be shown.
 service_env() {
-    # shellcheck disable=SC1090
-    source "$SECRETS"
     local svc=$1 prefix schema password port
     prefix=$(tr 'a-z-' 'A-Z_' <<<"${svc%-progress}")_
     case $svc in
-        ingest) schema=ingest password=$PG_INGEST port=$ROLLSYNC_INGEST_PORT ;;
-        transform) schema=transform password=$PG_TRANSFORM port=$ROLLSYNC_TRANSFORM_PORT ;;
-        transform-progress) schema=transform password=$PG_TRANSFORM port=${ROLLSYNC_TRANSFORM_PROGRESS_PORT:-8105} ;;
-        rules) schema=rules password=$PG_RULES port=$ROLLSYNC_RULES_PORT ;;
-        erp-connector) schema=erp password=$PG_ERP port=$ROLLSYNC_ERP_CONNECTOR_PORT ;;
+        ingest) schema=ingest password=PG_INGEST port=$ROLLSYNC_INGEST_PORT ;;
+        transform) schema=transform password=PG_TRANSFORM port=$ROLLSYNC_TRANSFORM_PORT ;;
+        transform-progress) schema=transform password=PG_TRANSFORM port=${ROLLSYNC_TRANSFORM_PROGRESS_PORT:-8105} ;;
+        rules) schema=rules password=PG_RULES port=$ROLLSYNC_RULES_PORT ;;
+        erp-connector) schema=erp password=PG_ERP port=$ROLLSYNC_ERP_CONNECTOR_PORT ;;
     esac
     printf '%s\n' "${prefix}ENV=${ROLLSYNC_ENV:-dev}" "${prefix}PORT=$port" \
         "${prefix}POSTGRES__PORT=$ROLLSYNC_PG_PORT" "${prefix}POSTGRES__USER=$schema" \
-        "${prefix}POSTGRES__PASSWORD=$password" \
+        "${prefix}POSTGRES__PASSWORD_FILE=$(secret_file "$password")" \
         "${prefix}KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:$ROLLSYNC_KAFKA_PORT"
     if [[ $svc == ingest ]]; then  # the only holder of a private key
         printf '%s\n' "${prefix}TOKEN_SIGNING_KEY_FILE=$SIGNING_KEY"
@@ -144,18 +161,27 @@ service_env() {
     if [[ $svc == erp-connector ]]; then
         # Development points the connector at the ERP simulator, with the simulator's generated password.
         printf '%s\n' "${prefix}ERP__BASE_URL=http://127.0.0.1:${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" \
-            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD=$ERP_PASSWORD" \
+            "${prefix}ERP__USERNAME=rollsync" "${prefix}ERP__PASSWORD_FILE=$(secret_file ERP_PASSWORD)" \
             "${prefix}PUSH__CREATE_DEFAULTS={\"sort1\":\"101\"}"  # 客户分类 is required on create; per instance
     fi
 }
 
 simulator_env() {
-    # shellcheck disable=SC1090
-    source "$SECRETS"
     # ORDS_FROM_CLOCK: the simulator keeps customers in memory while PostgreSQL keeps ours; ords from the
     # clock are never re-issued after a restart (else: "ord already linked to another customer").
     printf '%s\n' "ERP_SIMULATOR_PORT=${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" "ERP_SIMULATOR_USER=rollsync" \
-        "ERP_SIMULATOR_PASSWORD=$ERP_PASSWORD" "ERP_SIMULATOR_ORDS_FROM_CLOCK=true"
+        "ERP_SIMULATOR_PASSWORD_FILE=$(secret_file ERP_PASSWORD)" "ERP_SIMULATOR_ORDS_FROM_CLOCK=true"
+}
+
+# start_with_env NAME ENV_FUNC ARG CMD... -> start_bg NAME CMD with the lines of `ENV_FUNC ARG` exported
+# (in its environment, not on its command line, so not in the log's start line).
+start_with_env() {
+    local name=$1 env_func=$2 arg=$3 line
+    shift 3
+    (
+        while IFS= read -r line; do export "${line?}"; done < <("$env_func" "$arg")
+        start_bg "$name" "$@"
+    )
 }
 
 schema_of() { [[ $1 == erp-connector ]] && echo erp || echo "$1"; }
@@ -165,8 +191,9 @@ migrate_all() {
     for svc in "${SERVICES[@]}"; do
         schema=$(schema_of "$svc")
         pwvar=PG_$(tr 'a-z' 'A-Z' <<<"$schema")
-        (set -a && source "$SECRETS" && ROLLSYNC_PG_PORT=$ROLLSYNC_PG_PORT \
-            "$ROOT/.venv/bin/python" -m common.migrations provision --schema "$schema" --password-env "$pwvar" &&
+        (ROLLSYNC_PG_PORT=$ROLLSYNC_PG_PORT \
+            "$ROOT/.venv/bin/python" -m common.migrations provision --schema "$schema" \
+                --password-file "$(secret_file "$pwvar")" &&
             "$ROOT/.venv/bin/python" -m common.migrations migrate --schema "$schema" \
                 --dir "$ROOT/services/$svc/migrations") | sed 's/^/[rollsync migrate] /' >&2
     done
@@ -184,6 +211,7 @@ infra() {
     "$ROOT/scripts/kafka.sh" start
     "$ROOT/scripts/postgres.sh" start
     ensure_secrets
+    write_secret_files
     migrate_all
     dev_client
 }
@@ -209,16 +237,14 @@ start_service() {
         return 0
     fi
     port=$(service_env "$svc" | sed -n 's/^[A-Z_]*_PORT=//p' | head -1)
-    # shellcheck disable=SC2046
-    start_bg "$svc" env $(service_env "$svc") "$ROOT/.venv/bin/python" -m "$module"
+    start_with_env "$svc" service_env "$svc" "$ROOT/.venv/bin/python" -m "$module"
     wait_ready "$svc" "http://127.0.0.1:$port/readyz"
     log "$svc ready on http://127.0.0.1:$port"
 }
 
 start_simulator() {
     is_running erp-simulator && return 0
-    # shellcheck disable=SC2046
-    start_bg erp-simulator env $(simulator_env) "$ROOT/.venv/bin/python" -m erp_simulator
+    start_with_env erp-simulator simulator_env - "$ROOT/.venv/bin/python" -m erp_simulator
     wait_for_port "${ROLLSYNC_ERP_SIMULATOR_PORT:-8190}" 60 erp-simulator ||
         die "erp-simulator did not start (log: $(log_file erp-simulator))"
 }
@@ -289,7 +315,7 @@ case "${1:-}" in
     infra) bootstrap && infra ;;
     up) up ;;
     down) down ;;
-    env) ensure_secrets && for s in "${SERVICES[@]}"; do service_env "$s"; done && simulator_env ;;
+    env) ensure_secrets && write_secret_files && for s in "${SERVICES[@]}"; do service_env "$s"; done && simulator_env ;;
     stop-services)
         # make test runs its own service processes; a `make up` stack would share their consumer groups.
         for s in erp-simulator "${PROCESSES[@]}"; do

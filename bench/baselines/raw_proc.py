@@ -17,7 +17,7 @@ import jwt
 from bench.baselines import raw_sql
 from bench.baselines.raw_produce import delete_topic, fresh_topic
 from bench.common import admin
-from tests.support.stack import KAFKA_BOOTSTRAP, PYTHON, ROOT, admin_dsn
+from tests.support.stack import KAFKA_BOOTSTRAP, PYTHON, ROOT, admin_dsn, private_log
 
 PORT = int(os.environ.get("ROLLSYNC_BENCH_PORT_BASE", "38600")) + 90
 
@@ -37,7 +37,7 @@ def _token(secret: str) -> str:
 
 
 def _spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = (ROOT / ".local" / "logs" / "bench-raw-service.log").open("ab")
+    log = private_log("bench-raw-service.log")
     return subprocess.Popen(
         [PYTHON, "-m", "bench.baselines.raw_service"], env=env, stdout=log, stderr=log, cwd=ROOT
     )

@@ -49,7 +49,7 @@ from erp_connector.service_layer.pull import PullPolicy, PullService
 from erp_connector.service_layer.push import PushPolicy, PushWorker
 from erp_connector.service_layer.push_outcomes import PushOutcomes
 from tests.erp_connector.harness import company, sync_request
-from tests.support.stack import PYTHON, ROOT, admin_dsn
+from tests.support.stack import PYTHON, ROOT, admin_dsn, private_log
 
 PUSHES = int(os.environ.get("BENCH_ERP_PUSHES", "5000"))
 RATE = float(os.environ.get("BENCH_ERP_RATE", "50"))
@@ -67,7 +67,7 @@ def _free_port() -> int:
 def _start_simulator() -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "ERP_SIMULATOR_PORT": str(port), "ERP_SIMULATOR_PASSWORD": PASSWORD}
-    log = (ROOT / ".local" / "logs" / "bench-erp-simulator.log").open("ab")
+    log = private_log("bench-erp-simulator.log")
     proc = subprocess.Popen([PYTHON, "-m", "erp_simulator"], env=env, stdout=log, stderr=log, cwd=ROOT)
     return proc, f"http://127.0.0.1:{port}"
 

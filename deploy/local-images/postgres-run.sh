@@ -1,9 +1,15 @@
 #!/bin/bash
 # First start: initdb with POSTGRES_USER as superuser (password auth over TCP), create POSTGRES_DB.
+# The password comes from POSTGRES_PASSWORD_FILE (a compose secret, as docker-compose.yml passes it) or, as
+# the official image also allows, POSTGRES_PASSWORD.
 set -euo pipefail
 if [[ ! -s $PGDATA/PG_VERSION ]]; then
     pwfile=$(mktemp)
-    printf '%s' "$POSTGRES_PASSWORD" >"$pwfile"
+    if [[ -n "${POSTGRES_PASSWORD_FILE:-}" ]]; then
+        cat -- "$POSTGRES_PASSWORD_FILE" >"$pwfile"
+    else
+        printf '%s' "$POSTGRES_PASSWORD" >"$pwfile"
+    fi
     initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
     rm -f "$pwfile"
     echo "host all all 0.0.0.0/0 scram-sha-256" >>"$PGDATA/pg_hba.conf"

@@ -1,4 +1,4 @@
-"""docker-compose.yml: valid for Compose, started in the right order, secrets only from the environment."""
+"""docker-compose.yml: valid for Compose, started in the right order, secrets only as files from the environment."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -21,6 +23,7 @@ from tests.deploy.tooling import (
     secret_named,
     settings_problems,
     tool,
+    with_secret_files,
     yaml_docs,
 )
 
@@ -34,6 +37,7 @@ SECRETS = (
     "PG_ERP",
     "ERP_PASSWORD",
     "GRAFANA_ADMIN_PASSWORD",
+    "TOKEN_SIGNING_KEY",
     "ALERT_WECOM_URL",
     "ALERT_DINGTALK_URL",
     "ALERT_DINGTALK_SECRET",
@@ -92,20 +96,46 @@ def test_every_secret_is_required_from_the_environment() -> None:
         assert f"required variable {name} is missing" in result.stderr
 
 
-def test_no_secret_value_is_written_in_the_file() -> None:
+def _mounted(service: dict[str, Any]) -> set[str]:
+    return {s["target"] for s in service.get("secrets") or []}
+
+
+# The relay's robots may be left empty (no such robot), which a compose secret file cannot be: they stay
+# ${VAR?} references, set in .env, never written in the file (docs/runbook.md, alert-relay).
+ROBOT_SECRETS = ("ALERT_WECOM_URL", "ALERT_DINGTALK_URL", "ALERT_DINGTALK_SECRET")
+
+
+def test_secrets_reach_containers_as_files_never_as_environment_values() -> None:
+    """Issue 10: a secret in a container's environment shows in `docker inspect` and start lines. Every
+    secret-named variable is a <NAME>_FILE path to a secret the container mounts."""
+    project = _project()
     [raw] = yaml_docs(COMPOSE)
-    reference = re.compile(r"^\$\{[A-Z0-9_]+:?\?[^}]*\}$")  # ${VAR:?…} or ${VAR?…} (set, maybe empty)
+    reference = re.compile(r"^\$\{(" + "|".join(ROBOT_SECRETS) + r")\?[^}]*\}$")
     leaks = []
-    for name, service in raw["services"].items():
-        environment = service.get("environment") or {}
-        assert isinstance(environment, dict), f"{name}: environment must be a mapping"
-        for key, value in environment.items():
-            if secret_named(key) and not reference.match(str(value)):
-                leaks.append(f"{name}: {key}={value}")
-    for key, value in raw["x-migrate-env"].items():
-        if secret_named(key) and not reference.match(str(value)):
-            leaks.append(f"x-migrate-env: {key}={value}")
-    assert not leaks, "secrets must come from ${VAR:?}: " + ", ".join(leaks)
+    for name, service in project["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if not secret_named(key):
+                continue
+            if not key.endswith("_FILE"):
+                if not reference.match(str(raw["services"][name]["environment"][key])):
+                    leaks.append(f"{name}: {key} is a value")
+            elif value not in _mounted(service):
+                leaks.append(f"{name}: {key}={value} is not a secret it mounts")
+    assert not leaks, ", ".join(leaks)
+    files = set(SECRETS) - set(ROBOT_SECRETS)
+    sources = {s["environment"] for s in project["secrets"].values()}
+    assert sources == {*files, "ALERTMANAGER_SMTP_PASSWORD"}
+    required = {re.sub(r"^\$\{([A-Z0-9_]+):\?.*$", r"\1", v) for v in raw["x-required-secrets"]}
+    assert required == files
+
+
+def test_the_services_secret_files_are_readable_by_their_user_only() -> None:
+    services = _project()["services"]
+    for name in (*SERVICES, *MIGRATE.values(), "erp-simulator"):
+        for secret in services[name]["secrets"]:
+            assert (secret["uid"], secret["gid"], int(str(secret["mode"]), 8)) == ("10001", "10001", 0o400), (
+                name
+            )
 
 
 def test_every_image_is_built_here_or_pinned_to_a_version() -> None:
@@ -184,11 +214,13 @@ def test_migrations_and_services_share_one_password_per_schema() -> None:
     services = _project()["services"]
     for svc, migrate in MIGRATE.items():
         schema = SERVICES[svc][5]
-        password = services[svc]["environment"][f"{SERVICES[svc][1]}POSTGRES__PASSWORD"]
-        assert services[migrate]["environment"][f"PG_{schema.upper()}"] == password, svc
-        assert f"--schema {schema} --password-env PG_{schema.upper()}" in " ".join(
-            services[migrate]["command"]
-        )
+        password = services[svc]["environment"][f"{SERVICES[svc][1]}POSTGRES__PASSWORD_FILE"]
+        assert password == f"/run/secrets/pg_{schema}", svc
+        assert password in _mounted(services[migrate]), svc
+        assert f"--schema {schema} --password-file {password}" in " ".join(services[migrate]["command"])
+        admin = services[migrate]["environment"]["ROLLSYNC_PG_ADMIN_PASSWORD_FILE"]
+        assert admin == services["postgres"]["environment"]["POSTGRES_PASSWORD_FILE"], svc
+        assert admin in _mounted(services[migrate]) & _mounted(services["postgres"]), svc
 
 
 def test_the_simulator_and_connector_share_the_erp_login() -> None:
@@ -196,9 +228,14 @@ def test_the_simulator_and_connector_share_the_erp_login() -> None:
     sim, conn = services["erp-simulator"]["environment"], services["erp-connector"]["environment"]
     assert conn["ERP_CONNECTOR_ERP__BASE_URL"] == "http://erp-simulator:8190"
     assert sim["ERP_SIMULATOR_USER"] == conn["ERP_CONNECTOR_ERP__USERNAME"]
-    assert sim["ERP_SIMULATOR_PASSWORD"] == conn["ERP_CONNECTOR_ERP__PASSWORD"]
+    assert (
+        sim["ERP_SIMULATOR_PASSWORD_FILE"]
+        == conn["ERP_CONNECTOR_ERP__PASSWORD_FILE"]
+        == "/run/secrets/erp_password"
+    )
     with_env: dict[str, str] = {k: v for k, v in sim.items() if v is not None}
-    with mock.patch.dict(os.environ, with_env, clear=True):
+    with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, clear=True):
+        os.environ.update(with_secret_files(with_env, Path(folder)))
         settings = SimulatorSettings()
     assert settings.host == "0.0.0.0"  # noqa: S104
     assert settings.password.get_secret_value() != "dev-password"

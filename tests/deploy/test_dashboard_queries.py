@@ -26,7 +26,7 @@ from common import topics
 from tests.deploy.dashboards import PENDING_METRICS, SYNTHETIC, queries
 from tests.deploy.tooling import ROOT, tool, yaml_docs
 from tests.support.api import bearer, create_client, eventually, login
-from tests.support.stack import KAFKA_BOOTSTRAP, TEST_PORTS, ServiceProcess
+from tests.support.stack import KAFKA_BOOTSTRAP, TEST_PORTS, ServiceProcess, private_log
 
 pytestmark = pytest.mark.e2e
 PROM = ROOT / "deploy" / "prometheus"
@@ -71,7 +71,7 @@ def prometheus(
 ) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("prometheus")
     port = _free_port()
-    log = (ROOT / ".local" / "logs" / "test-prometheus.log").open("ab")
+    log = private_log("test-prometheus.log")
     proc = subprocess.Popen(
         [
             tool("prometheus"),

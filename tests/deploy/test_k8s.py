@@ -131,9 +131,27 @@ def test_no_secret_values_in_the_manifests(overlay: str) -> None:
         for container in pod["containers"] + pod.get("initContainers", []):
             for item in container.get("env", []):
                 if secret_named(item["name"]):
-                    assert "secretKeyRef" in item.get("valueFrom", {}), (
-                        f"{name}: {item['name']} not from a Secret"
+                    # Issue 10: secrets are files from a Secret volume, never environment values.
+                    assert item["name"].endswith("_FILE"), f"{name}: {item['name']} is a value, not a file"
+                    assert _secret_of(pod, container, item["value"]), (
+                        f"{name}: {item['name']} not in a Secret"
                     )
+
+
+def _secret_of(pod: dict[str, Any], container: dict[str, Any], path: str) -> tuple[str, str] | None:
+    """(Secret name, key) behind a file path in `container`, or None when no Secret volume holds it."""
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        secret = volumes[mount["name"]].get("secret")
+        if secret is None or not path.startswith(mount["mountPath"] + "/"):
+            continue
+        assert mount.get("readOnly") is True
+        assert secret["defaultMode"] == 0o440, "readable by root and the pod's fsGroup only"
+        assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"]
+        relative = path.removeprefix(mount["mountPath"] + "/")
+        keys = {item["path"]: item["key"] for item in secret["items"]}
+        return (secret["secretName"], keys[relative]) if relative in keys else None
+    return None
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -207,8 +225,12 @@ def test_migrations_run_before_each_service_with_its_own_image_and_role(overlay:
             "ROLLSYNC_PG_HOST",
             "ROLLSYNC_PG_PORT",
             "ROLLSYNC_PG_DB",
-            "ROLLSYNC_PG_ADMIN_PASSWORD",
+            "ROLLSYNC_PG_ADMIN_PASSWORD_FILE",
         } <= set(env)
+        main = pod["containers"][0]
+        assert _secret_of(pod, init, env["ROLLSYNC_PG_ADMIN_PASSWORD_FILE"]) == _secret_of(
+            pod, main, _container_env(overlay, main)[f"{prefix}POSTGRES__PASSWORD_FILE"]
+        ), svc
         main_env = _container_env(overlay, pod["containers"][0])
         assert env["ROLLSYNC_PG_HOST"] == main_env[f"{prefix}POSTGRES__HOST"], svc
 
@@ -335,9 +357,10 @@ def test_cloudnativepg_provisions_each_schema_and_role_from_the_services_secrets
     for svc, (*_, schema) in SERVICES.items():
         assert roles[schema]["login"] is True
         secret = roles[schema]["passwordSecret"]["name"]
-        env = _pod(_deployments("prod")[svc])["containers"][0]["env"]
-        password_ref = next(e for e in env if e["name"].endswith("POSTGRES__PASSWORD"))
-        assert password_ref["valueFrom"]["secretKeyRef"]["name"] == secret, svc
+        pod = _pod(_deployments("prod")[svc])
+        env = pod["containers"][0]["env"]
+        password_file = next(e for e in env if e["name"].endswith("POSTGRES__PASSWORD_FILE"))
+        assert _secret_of(pod, pod["containers"][0], password_file["value"]) == (secret, "password"), svc
         assert f"CREATE SCHEMA {schema} AUTHORIZATION {schema}" in sql
 
 

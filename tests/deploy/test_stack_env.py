@@ -128,3 +128,23 @@ def test_rotate_then_retire_the_signing_key_without_a_venv(tmp_path: Path) -> No
     assert not previous.exists()
     assert "INGEST_TOKEN_PUBLISHED_KEY_FILES" not in retired
     assert public_jwk(load_private_key(secrets / "token-signing.pem").public_key()) == public_jwk(new)
+
+
+def test_the_printed_environment_holds_paths_to_private_files_never_a_secret(tmp_path: Path) -> None:
+    """Issue 10: what the local stack gives a process (and may show) names files; the files hold the secrets."""
+    clone = _fresh_clone(tmp_path)
+    result = _stack_env(clone)
+    assert result.returncode == 0, result.stderr
+    secrets = _secrets(clone)
+    assert not [var for var, value in secrets.items() if value in result.stdout + result.stderr]
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    files = {key: Path(value) for key, value in env.items() if key.endswith("_FILE")}
+    expected = {f"{p}_POSTGRES__PASSWORD_FILE" for p in ("INGEST", "TRANSFORM", "RULES", "ERP_CONNECTOR")}
+    key_file = "INGEST_TOKEN_SIGNING_KEY_FILE"  # the private key itself (test above), not a secrets.env value
+    assert set(files) == {*expected, "ERP_CONNECTOR_ERP__PASSWORD_FILE", "ERP_SIMULATOR_PASSWORD_FILE", key_file}
+    for key, path in files.items():
+        assert path.stat().st_mode & 0o777 == 0o600, key
+        assert key == key_file or path.read_text() in secrets.values(), key
+    assert (clone / ".local" / "secrets").stat().st_mode & 0o777 == 0o700
+    assert Path(env["INGEST_POSTGRES__PASSWORD_FILE"]).read_text() == secrets["PG_INGEST"]
+    assert Path(env["ERP_SIMULATOR_PASSWORD_FILE"]).read_text() == secrets["ERP_PASSWORD"]

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -127,13 +128,27 @@ def load_settings(service: str, env: dict[str, str]) -> BaseSettings:
         return settings_class(service)()
 
 
+def with_secret_files(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """`env` with each `<NAME>_FILE` path (a container's /run/secrets/..., absent here) replaced by a local file
+    holding a strong dummy value, so the settings load as the container would load them."""
+    out = dict(env)
+    for key, path in env.items():
+        if key.endswith("_FILE") and not Path(path).exists():
+            local = folder / key.lower()
+            local.write_text(f"{STRONG_SECRET}-{Path(path).name}\n", encoding="utf-8")
+            out[key] = str(local)
+    return out
+
+
 def settings_problems(service: str, env: dict[str, str]) -> list[str]:
     """What a deployment's environment gets wrong for `service` (empty when it would start)."""
     prefix = SERVICES[service][1]
-    missing = sorted(required_env(settings_class(service), prefix) - set(env))
+    required = required_env(settings_class(service), prefix)
+    missing = sorted(name for name in required if name not in env and f"{name}_FILE" not in env)
     problems = [f"{service}: required setting {name} not provided" for name in missing]
     try:
-        settings: Any = load_settings(service, env)
+        with tempfile.TemporaryDirectory() as folder:
+            settings: Any = load_settings(service, with_secret_files(env, Path(folder)))
     except ValueError as exc:
         return [*problems, f"{service}: settings do not validate: {exc}"]
     if settings.host != "0.0.0.0":  # noqa: S104 - a container must listen beyond its loopback

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.e2e
 def _start(overrides: dict[str, str | None]) -> tuple[int, list[str]]:
     env = {**os.environ, **service_env("ingest"), "INGEST_PORT": str(TEST_PORTS["ingest"] + 98)}
     for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
+        env.pop(key, None)
+        env.pop(f"{key}_FILE", None)  # the stack passes secrets as files: a value given here replaces it
+        if value is not None:
             env[key] = value
     done = subprocess.run(
         [PYTHON, "-m", "ingest"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
@@ -52,6 +52,10 @@ def _free_port() -> int:
         ({"INGEST_POSTGRES__PORT": str(_free_port())}, "cannot reach PostgreSQL"),
         ({"INGEST_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{_free_port()}"}, "cannot reach Kafka"),
         ({"INGEST_PORT": "bad"}, "INGEST_PORT"),
+        (
+            {"INGEST_POSTGRES__PASSWORD_FILE": "/nonexistent/pg-ingest"},
+            "INGEST_POSTGRES__PASSWORD_FILE: cannot read /nonexistent/pg-ingest",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(

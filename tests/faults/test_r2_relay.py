@@ -21,7 +21,7 @@ from common.settings import KafkaSettings
 from tests.support.api import eventually
 from tests.support.faults import SCENARIO_TIMEOUT_S, FaultInjector, figures, size
 from tests.support.schemas import plumbing_schema
-from tests.support.stack import KAFKA_BOOTSTRAP, PYTHON, ROOT
+from tests.support.stack import KAFKA_BOOTSTRAP, PYTHON, ROOT, private_log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(SCENARIO_TIMEOUT_S)]
 WRITES = size(5_000, 50_000, "ROLLSYNC_R2_WRITES")
@@ -41,7 +41,7 @@ class Relay:
 
     @staticmethod
     def _spawn(schema: str) -> subprocess.Popen[bytes]:
-        log = (ROOT / ".local" / "logs" / "test-r2-relay.log").open("ab")
+        log = private_log("test-r2-relay.log")
         return subprocess.Popen(
             [PYTHON, "-m", "tests.support.relay_main", schema], cwd=ROOT, stdout=log, stderr=log
         )

@@ -8,6 +8,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -41,7 +42,10 @@ def admin_dsn(database: str = "rollsync") -> str:
 
 
 def service_env(service: str) -> dict[str, str]:
-    """The environment `scripts/stack.sh` gives a service, with the test port instead of the default."""
+    """The environment `scripts/stack.sh` gives a service, with the test port instead of the default.
+
+    Secrets are `<NAME>_FILE` paths (.local/secrets/, mode 0600), never values: see `service_secret`.
+    """
     out = subprocess.run(
         [str(ROOT / "scripts" / "stack.sh"), "env"], check=True, capture_output=True, text=True
     )
@@ -61,6 +65,30 @@ def service_env(service: str) -> dict[str, str]:
     return env
 
 
+def service_secret(service: str, name: str) -> str:
+    """A secret the stack gives `service`, read from its file: `service_secret("ingest", "POSTGRES__PASSWORD")`."""
+    prefix = service.removesuffix("-progress").upper().replace("-", "_") + "_"
+    return Path(service_env(service)[f"{prefix}{name}_FILE"]).read_text(encoding="utf-8")
+
+
+def process_env(service: str, extra_env: dict[str, str]) -> dict[str, str]:
+    """The environment of a test's service process: a value given in `extra_env` replaces the stack's file
+    for it (`X` drops `X_FILE`; both set is refused at start-up)."""
+    env = {**os.environ, **service_env(service)}
+    for key in extra_env:
+        env.pop(f"{key}_FILE", None)
+    return {**env, **extra_env}
+
+
+def private_log(name: str) -> BinaryIO:
+    """`.local/logs/<name>`, opened for appending and readable by its owner only (issue 10)."""
+    path = ROOT / ".local" / "logs" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
+
+
 @dataclass
 class ServiceProcess:
     service: str
@@ -72,8 +100,8 @@ class ServiceProcess:
         return f"http://127.0.0.1:{TEST_PORTS[self.service]}"
 
     def start(self, timeout_s: float = 60) -> ServiceProcess:
-        env = {**os.environ, **service_env(self.service), **self.extra_env}
-        log = (ROOT / ".local" / "logs" / f"test-{self.service}.log").open("ab")
+        env = process_env(self.service, self.extra_env)
+        log = private_log(f"test-{self.service}.log")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", self.service.removesuffix("-progress").replace("-", "_")],
             env=env,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -13,7 +15,7 @@ SECRET = "SEC" + "0f" * 32
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
-    for key in ("ENV", "WECOM_URL", "DINGTALK_URL", "DINGTALK_SECRET"):
+    for key in ("ENV", "WECOM_URL", "DINGTALK_URL", "DINGTALK_SECRET", "ROBOTS_DIR"):
         monkeypatch.delenv(f"ALERT_RELAY_{key}", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(f"ALERT_RELAY_{key.upper()}", value)
@@ -68,3 +70,19 @@ def test_placeholders_are_refused_outside_dev(
         with pytest.raises(ValidationError, match=problem):
             _settings(monkeypatch, env=where, **env)
     assert _settings(monkeypatch, env="dev", **env)  # a laptop may point at local stand-ins
+
+
+def test_robots_come_from_a_secret_volume_where_a_missing_or_empty_file_is_no_robot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Kubernetes mounts the Secret rollsync-alert-relay as files (issue 10: secrets never as environment values)."""
+    (tmp_path / "dingtalk-url").write_text(DINGTALK + "\n")
+    (tmp_path / "dingtalk-secret").write_text(SECRET)
+    (tmp_path / "wecom-url").write_text("")
+    relay = _settings(monkeypatch, env="prod", robots_dir=str(tmp_path))
+    assert relay.dingtalk_url is not None and relay.dingtalk_url.get_secret_value() == DINGTALK
+    assert relay.dingtalk_secret is not None and relay.dingtalk_secret.get_secret_value() == SECRET
+    assert relay.wecom_url is None
+    (tmp_path / "dingtalk-secret").write_text("secret")  # file values are checked like environment values
+    with pytest.raises(ValidationError, match="dingtalk_secret is a placeholder"):
+        _settings(monkeypatch, env="prod", robots_dir=str(tmp_path))

@@ -86,3 +86,22 @@ def test_sales_staff_get_read_and_edit_scopes(services: dict[str, ServiceProcess
     assert r.status_code == 200, r.text
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
     assert set(claims["scope"].split()) == {"customers:read", "customers:edit"}
+
+
+@pytest.mark.parametrize("chosen", ["changethis-changethis-changethis", "x" * 40, "password123"])
+def test_a_guessable_chosen_secret_is_refused_and_no_client_is_made(chosen: str) -> None:
+    client_id = f"cli-weak-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, **service_env("ingest"), "CHOSEN": chosen}
+    done = subprocess.run(
+        [PYTHON, "-m", "ingest.entrypoints.cli", "create", client_id, "--secret-env", "CHOSEN"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "too weak to be a client secret" in done.stderr
+    assert chosen not in done.stderr + done.stdout
+    assert not any(line.startswith(client_id) for line in _cli("list").splitlines())

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from tests.support.stack import admin_dsn, service_env
+from tests.support.stack import admin_dsn, service_secret
 from transform.adapters.feed import position_before, read_after
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ async def _unrelated_transaction(where: str) -> AsyncIterator[None]:
     if where == "other database":
         conn = await asyncpg.connect(admin_dsn("postgres"))
     else:  # another service's role and schema, in the feed's own database
-        password = service_env("ingest")["INGEST_POSTGRES__PASSWORD"]
+        password = service_secret("ingest", "POSTGRES__PASSWORD")
         conn = await asyncpg.connect(admin_dsn().replace("rollsync_admin@", "ingest@"), password=password)
     try:
         tx = conn.transaction()

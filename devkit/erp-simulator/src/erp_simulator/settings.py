@@ -1,8 +1,9 @@
 """Typed settings of the simulator, read from ``ERP_SIMULATOR_*`` environment variables."""
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RateLimitMode = Literal["envelope", "http429", "http503"]
@@ -42,6 +43,8 @@ class SimulatorSettings(BaseSettings):
 
     user: str = "rollsync"
     password: SecretStr = SecretStr(DEV_PASSWORD)
+    # The password from a file (ERP_SIMULATOR_PASSWORD_FILE), so start commands never carry it.
+    password_file: Path | None = None
     sales_person: str = "陈静"
     extra_users: list[ApiUser] = Field(default_factory=list)
 
@@ -64,6 +67,12 @@ class SimulatorSettings(BaseSettings):
     duplicate_check: DuplicateCheck = "off"
 
     log_level: str = "warning"
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> "SimulatorSettings":
+        if self.password_file is not None:
+            self.password = SecretStr(self.password_file.read_text(encoding="utf-8").removesuffix("\n"))
+        return self
 
     def api_users(self) -> list[ApiUser]:
         integration = ApiUser(name=self.user, password=self.password, sales_person=self.sales_person)

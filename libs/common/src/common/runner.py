@@ -16,6 +16,7 @@ import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaClient
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from common.logs import configure_logging
 
@@ -48,6 +49,9 @@ def load_settings(factory: Callable[[], S], service: str, prefix: str) -> S:
         )
         _fail(f"{service}: invalid configuration: {problems}")
         raise  # unreachable; keeps type checkers satisfied
+    except SettingsError as exc:  # a <NAME>_FILE that cannot be read (the message names it, never a value)
+        _fail(f"{service}: invalid configuration: {exc}")
+        raise
 
 
 async def _check_postgres(settings: ServiceSettingsMixin) -> str | None:

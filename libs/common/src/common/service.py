@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from common.auth_first import AuthFirst
 from common.bearer import admin_alternatives
 from common.consumer import ApplyBatch, InboxConsumer
 from common.db import create_pool
@@ -122,7 +123,10 @@ def base_app(
     metrics: Metrics,
     lifespan: object,
     max_body_bytes: int = 64 * 1024,
+    public_paths: frozenset[str] = frozenset(),
 ) -> FastAPI:
+    """The shared request path. Every write route needs a Bearer token, checked before its body is read,
+    except `public_paths` (ingest's login)."""
     app = FastAPI(title=f"rollsync {name}", version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
     plain_openapi = app.openapi
 
@@ -132,6 +136,7 @@ def base_app(
     app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     app.add_middleware(InputGuard)  # innermost of ours: its 422s carry the request id
+    app.add_middleware(AuthFirst, public_paths=public_paths)  # 401 before any body check
     app.add_middleware(RequestContext, metrics=metrics)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # outermost of ours: counts bytes as they arrive
     return app

@@ -1,10 +1,20 @@
-"""Settings shapes shared by every service (values come from each service's own prefix)."""
+"""Settings shapes shared by every service (values come from each service's own prefix).
+
+Any setting can also come from a file: `<PREFIX><NAME>_FILE=/path` sets `<PREFIX><NAME>` to the file's content
+(one trailing newline dropped), nested names included (`INGEST_POSTGRES__PASSWORD_FILE`). Start commands pass
+secrets this way, so no secret is in a process's environment, its command line or a log of either.
+"""
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "password", "your_secure_secret"})
 
@@ -114,3 +124,93 @@ class TokenVerifierSettingsMixin(TokenSettingsMixin):
     token_revocations_max_stale_s: float = Field(
         default=60.0, gt=0, le=3600, description="Older than this, every token is answered 503 (fail closed)"
     )
+
+
+FILE_SUFFIX = "_FILE"
+
+
+def _field(model: type[BaseModel], loc: list[str]) -> FieldInfo | None:
+    """The field at `loc` (lower-case names, nested through sub-models), or None when none is declared."""
+    current: Any = model
+    found = None
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        found = current.model_fields.get(part)
+        if found is None:
+            return None
+        current = found.annotation
+    return found
+
+
+def read_secret_file(variable: str, path: str) -> str:
+    """The content of the file `variable` names; errors name the variable and the path, never a value."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from exc
+    value = text.removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise SettingsError(f"{variable}: {path} is empty")
+    return value
+
+
+class FileValuesSource(PydanticBaseSettingsSource):
+    """`<PREFIX><NAME>_FILE` environment variables, each read from its file into `<NAME>`.
+
+    A setting that is itself declared with a name ending in `_file` (a path the service opens, such as a key
+    file) is left to the environment source: its variable is a value, not a pointer to one.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._prefix = str(settings_cls.model_config.get("env_prefix") or "").upper()
+        self._delimiter = str(settings_cls.model_config.get("env_nested_delimiter") or "").upper()
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every variable at once
+
+    def _location(self, name: str) -> list[str]:
+        parts = name.split(self._delimiter) if self._delimiter else [name]
+        return [p.lower() for p in parts]
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        environ = {k.upper(): v for k, v in os.environ.items()}
+        for variable, path in sorted(environ.items()):
+            if not (variable.startswith(self._prefix) and variable.endswith(FILE_SUFFIX)):
+                continue
+            loc = self._location(variable[len(self._prefix) : -len(FILE_SUFFIX)])
+            if _field(self.settings_cls, [*loc[:-1], loc[-1] + "_file"]) is not None:
+                continue  # a declared path setting: the environment source reads it as it is
+            if not loc[-1] or _field(self.settings_cls, loc) is None:
+                continue  # no such setting (extra variables are ignored, as without _FILE)
+            direct = variable.removesuffix(FILE_SUFFIX)
+            if direct in environ:
+                raise SettingsError(f"both {direct} and {variable} are set; set one of them")
+            target = values
+            for part in loc[:-1]:
+                target = target.setdefault(part, {})
+            target[loc[-1]] = read_secret_file(variable, path)
+        return values
+
+
+class FileSettings(BaseSettings):
+    """BaseSettings plus `<NAME>_FILE` variables; every service's Settings derives from it."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            FileValuesSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )

@@ -1,13 +1,15 @@
 """alert_relay settings: env prefix ALERT_RELAY_ (ALERT_RELAY_WECOM_URL, ALERT_RELAY_DINGTALK_SECRET, ...).
 
 The robot URLs carry the robots' access tokens and the 钉钉 加签 secret signs every message: all three are
-secrets, with no defaults, read from the environment (compose `.env` or a Kubernetes Secret). A robot left
-unset is not used. Outside env=dev at least one must be set, and a placeholder (a short or well-known token or
+secrets, with no defaults: files in `robots_dir` (a Kubernetes Secret volume: `wecom-url`, `dingtalk-url`,
+`dingtalk-secret`) or, in compose, the environment (a robot there may be empty, which a secret file cannot be).
+A robot left unset or empty is not used. Outside env=dev at least one must be set, and a placeholder (a short or well-known token or
 secret, plain http, a URL without its token, an example host) stops the relay at start-up.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -48,6 +50,10 @@ class Settings(BaseSettings):
         description="钉钉 自定义机器人 webhook, https://oapi.dingtalk.com/robot/send?access_token=…",
     )
     dingtalk_secret: SecretStr | None = Field(default=None, description="钉钉 加签 secret (SEC…)")
+    robots_dir: Path | None = Field(
+        default=None,
+        description="Secret files wecom-url, dingtalk-url, dingtalk-secret; a missing or empty one is not used",
+    )
     dashboard_url: str = "http://127.0.0.1:3000/d/rollsync-overview"
     docs_base: str = Field(
         default="https://rollsync.example.com/", description="Put in front of each rule's runbook_url"
@@ -58,6 +64,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _robots_from_files(self) -> Settings:
+        """Runs before _robots_are_real (declared first): file values are checked like any other."""
+        for name in ("wecom_url", "dingtalk_url", "dingtalk_secret"):
+            path = self.robots_dir / name.replace("_", "-") if self.robots_dir else None
+            if getattr(self, name) is None and path is not None and path.is_file():
+                value = path.read_text(encoding="utf-8").strip()
+                setattr(self, name, SecretStr(value) if value else None)
+        return self
 
     @model_validator(mode="after")
     def _robots_are_real(self) -> Settings:

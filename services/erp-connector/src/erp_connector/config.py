@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from common.settings import (
+    FileSettings,
     RetentionSettings,
     ServiceSettingsMixin,
     TokenVerifierSettingsMixin,
@@ -101,7 +102,7 @@ class ErpRetention(RetentionSettings):
     interval_s: float = Field(default=21600.0, gt=0)
 
 
-class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, BaseSettings):
+class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, FileSettings):
     model_config = SettingsConfigDict(env_prefix="ERP_CONNECTOR_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8104

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-from common.settings import RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
+from common.settings import FileSettings, RetentionSettings, ServiceSettingsMixin, TokenSettingsMixin
 
 
 class IngestRetention(RetentionSettings):
@@ -20,7 +20,7 @@ class IngestRetention(RetentionSettings):
     )
 
 
-class Settings(ServiceSettingsMixin, TokenSettingsMixin, BaseSettings):
+class Settings(ServiceSettingsMixin, TokenSettingsMixin, FileSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8101

@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await rt.close()
 
-    app = base_app("ingest", metrics, lifespan, settings.max_body_bytes)
+    app = base_app(
+        "ingest", metrics, lifespan, settings.max_body_bytes, public_paths=frozenset({"/auth/system-login"})
+    )
     app.include_router(router)
     return app

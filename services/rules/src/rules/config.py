@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from common.settings import RetentionSettings, ServiceSettingsMixin, TokenVerifierSettingsMixin
+from common.settings import FileSettings, RetentionSettings, ServiceSettingsMixin, TokenVerifierSettingsMixin
 
 
 class RulesRetention(RetentionSettings):
@@ -16,7 +16,7 @@ class RulesRetention(RetentionSettings):
     decisions_days: int = Field(default=90, ge=1, description="sync_decisions and finished sync_requests")
 
 
-class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, BaseSettings):
+class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, FileSettings):
     model_config = SettingsConfigDict(env_prefix="RULES_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8103

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from common.settings import RetentionSettings, ServiceSettingsMixin, TokenVerifierSettingsMixin
+from common.settings import FileSettings, RetentionSettings, ServiceSettingsMixin, TokenVerifierSettingsMixin
 
 
 class TransformRetention(RetentionSettings):
@@ -18,7 +18,7 @@ class TransformRetention(RetentionSettings):
     )
 
 
-class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, BaseSettings):
+class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, FileSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSFORM_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8102

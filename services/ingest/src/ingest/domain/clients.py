@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 
 SCOPES = frozenset(
@@ -39,6 +41,30 @@ class Client:
 def new_secret() -> str:
     """A 256-bit random secret: a fast hash is enough for secrets nobody chose (DELIVERY.md §11)."""
     return secrets.token_urlsafe(32)
+
+
+# An operator-chosen secret must be as hard to guess as a random one of 128 bits: the stored hash is a fast,
+# unsalted SHA-256, safe only for secrets nobody could guess (DELIVERY.md §11).
+MIN_SECRET_BITS = 128
+MIN_SECRET_LENGTH = 24
+
+
+def estimated_bits(secret: str) -> float:
+    """Length × the Shannon entropy of the secret's own characters: an upper bound on what a person chose
+    (a repeated or patterned string scores low; random URL-safe text scores ~5.5 bits a character)."""
+    counts = Counter(secret)
+    n = len(secret)
+    return n * -sum(c / n * math.log2(c / n) for c in counts.values()) if n else 0.0
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why a chosen secret is refused, or None. The reason never repeats the secret."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"it has {len(secret)} characters; at least {MIN_SECRET_LENGTH} are needed"
+    bits = estimated_bits(secret)
+    if bits < MIN_SECRET_BITS:
+        return f"it holds about {bits:.0f} bits of entropy; at least {MIN_SECRET_BITS} are needed"
+    return None
 
 
 def hash_secret(secret: str) -> str:

@@ -15,7 +15,7 @@ import asyncpg
 from common.db import create_pool
 from ingest.adapters import clients_repository as repo
 from ingest.config import Settings
-from ingest.domain.clients import SCOPES, hash_secret, new_secret, unknown_scopes
+from ingest.domain.clients import SCOPES, hash_secret, new_secret, unknown_scopes, weak_secret_reason
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--rows-per-day", type=int, default=10_000, help="contract lines per China day (seed 000 dailyLimit)"
     )
-    create.add_argument("--secret-env", default=None, help="take the secret from this env var instead")
+    create.add_argument(
+        "--secret-env",
+        default=None,
+        help="take the secret from this env var instead (refused under 24 characters or ~128 bits of entropy)",
+    )
     create.add_argument("--if-missing", action="store_true", help="do nothing when the client exists")
     sub.add_parser("list", help="list clients (never secrets)")
     for name in ("disable", "enable", "rotate"):
@@ -71,6 +75,12 @@ async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
             else f"{args.client_id}: no such client"
         )
     secret = os.environ[args.secret_env] if args.command == "create" and args.secret_env else new_secret()
+    if args.command == "create" and args.secret_env and (reason := weak_secret_reason(secret)):
+        raise ValueError(
+            f"the secret in {args.secret_env} is too weak to be a client secret: {reason}. Leave out"
+            " --secret-env for a random one, or choose e.g. `python3 -c 'import secrets;"
+            " print(secrets.token_urlsafe(32))'`"
+        )
     if args.command == "rotate":
         found = await repo.rotate(pool, args.client_id, hash_secret(secret))
         return f"{args.client_id}: new secret {secret}" if found else f"{args.client_id}: no such client"

@@ -141,7 +141,12 @@ def test_the_printed_environment_holds_paths_to_private_files_never_a_secret(tmp
     files = {key: Path(value) for key, value in env.items() if key.endswith("_FILE")}
     expected = {f"{p}_POSTGRES__PASSWORD_FILE" for p in ("INGEST", "TRANSFORM", "RULES", "ERP_CONNECTOR")}
     key_file = "INGEST_TOKEN_SIGNING_KEY_FILE"  # the private key itself (test above), not a secrets.env value
-    assert set(files) == {*expected, "ERP_CONNECTOR_ERP__PASSWORD_FILE", "ERP_SIMULATOR_PASSWORD_FILE", key_file}
+    assert set(files) == {
+        *expected,
+        "ERP_CONNECTOR_ERP__PASSWORD_FILE",
+        "ERP_SIMULATOR_PASSWORD_FILE",
+        key_file,
+    }
     for key, path in files.items():
         assert path.stat().st_mode & 0o777 == 0o600, key
         assert key == key_file or path.read_text() in secrets.values(), key

@@ -29,9 +29,9 @@ from common.settings import KafkaSettings
 from tests.security.canary_stack import (
     EDGE_PORT,
     LOCAL,
+    SIGNING_KEY,
     STACK_PORTS,
     SwappedSecrets,
-    SIGNING_KEY,
     canaries,
     kafka_messages,
     log_files,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_ANY_SCOPE = ""  # the scope is the route's business; only the token's validity is checked here
+_ANY_SCOPE: list[str] = []  # the scope is the route's business; only the token's validity is checked here
 
 
 def _routed(scope: Scope) -> bool:
@@ -45,7 +45,7 @@ class AuthFirst:
         verifier = getattr(getattr(scope["app"].state, "ctx", None), "tokens", None)
         if verifier is not None:
             try:
-                verify_request(Request(scope), verifier, _ANY_SCOPE)
+                await verify_request(Request(scope), verifier, _ANY_SCOPE)
             except ApiError as exc:
                 if exc.status == 401:
                     response = json_response(error_body(exc.code, exc.message), 401, exc.headers)

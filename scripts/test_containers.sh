@@ -139,13 +139,35 @@ compose_env() {
     mv -f "$tmp" "$file"
 }
 
+# The edge's host port may lie in the kernel's ephemeral range (32768-60999): a passing outgoing connection on
+# this machine can hold it as its local port, and Docker's bind then fails (seen once: a client of another
+# Kafka held 127.0.0.1:45080). Wait for such a socket to go, and start once more on that one error.
+wait_port_unused() {  # wait_port_unused PORT TIMEOUT_S
+    local port=$1 deadline=$((SECONDS + $2))
+    command -v ss >/dev/null 2>&1 || return 0
+    while ((SECONDS < deadline)); do
+        [[ -z $(ss -Htan "sport = :$port" 2>/dev/null | grep -v TIME-WAIT) ]] && return 0
+        sleep 1
+    done
+    log "port $port is still in use: $(ss -Htanp "sport = :$port" 2>/dev/null | head -3)"
+}
+
 up() {
     compose_env
-    local t0=$SECONDS
-    "${COMPOSE[@]}" up -d --no-build --wait --wait-timeout 600 || {
+    local t0=$SECONDS attempt rc out="$CT/compose-up.log"
+    for attempt in 1 2; do
+        wait_port_unused "$ROLLSYNC_EDGE_PORT" 120
+        rc=0
+        "${COMPOSE[@]}" up -d --no-build --wait --wait-timeout 600 2>"$out" || rc=$?
+        grep -v '^ \(Container\|Network\|Volume\) ' "$out" >&2 || true
+        ((rc == 0)) && break
+        if ((attempt == 1)) && grep -q 'address already in use' "$out"; then
+            log "the edge's port $ROLLSYNC_EDGE_PORT was held by another socket; starting once more"
+            continue
+        fi
         "${COMPOSE[@]}" ps -a >&2
         die "compose stack did not become healthy"
-    }
+    done
     log "compose stack healthy $((SECONDS - t0)) s after up"
     echo "compose up -> every service healthy $((SECONDS - t0))" >>"$CT/timings.txt"
 }

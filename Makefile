@@ -43,7 +43,7 @@ test: bootstrap ## everything: lint, types, unit, integration, e2e (what CI runs
 	@scripts/browser_tools.sh
 	$(PYTEST) -p no:cacheprovider
 
-test-containers: bootstrap ## build every image and run the compose stack end to end (Docker installed/started if missing); not yet in CI (README)
+test-containers: bootstrap ## build every image and run the compose stack end to end (Docker installed/started if missing); CI runs it after `make test`
 	@scripts/test_containers.sh
 
 soak: bootstrap ## nightly-size fault scenarios (tests/faults at 100 000 events, >= 20 kills) with their figures; not in `make test`

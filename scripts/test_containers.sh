@@ -34,11 +34,13 @@ build_plugin() {  # build_plugin NAME GO_PACKAGE VERSION
     docker "$name" version >/dev/null 2>&1 && return 0
     command -v go >/dev/null 2>&1 || die "docker $name is missing and Go is not installed to build it"
     log "building the docker $name plugin $version with Go (a few minutes on 2 cores)"
+    local t0=$SECONDS
     mkdir -p "$dir/$name" "$HOME/.docker/cli-plugins"
     (cd "$dir/$name" && printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" >tools.go &&
         { [[ -f go.mod ]] || go mod init "plugin-$name" >/dev/null 2>&1; } &&
         go get "$pkg@$version" >/dev/null 2>&1 &&
         go build -o "$HOME/.docker/cli-plugins/docker-$name" "$pkg") || die "could not build docker $name"
+    log "docker $name built in $((SECONDS - t0)) s"
 }
 
 start_daemon() {
@@ -62,8 +64,8 @@ stop_daemon() {
 
 base_image() {
     docker image inspect local/debian:bookworm >/dev/null 2>&1 && return 0
-    command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
-    local rootfs="$CT/rootfs"
+    command -v debootstrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+    local rootfs="$CT/rootfs" t0=$SECONDS
     if [[ ! -f $rootfs/etc/debian_version ]]; then
         log "debootstrap bookworm (minbase) from $DEBIAN_MIRROR"
         rm -rf "$rootfs" && debootstrap --variant=minbase bookworm "$rootfs" "$DEBIAN_MIRROR" >"$LOG_DIR/debootstrap.log"
@@ -72,17 +74,21 @@ base_image() {
     tar -C "$rootfs" --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/cache/apt/*.bin' \
         --exclude='./var/lib/apt/lists/*' --exclude='./usr/share/doc/*' --exclude='./usr/share/man/*' \
         --exclude='./usr/share/locale/*' --exclude='./usr/share/info/*' -c . | docker import - local/debian:bookworm >/dev/null
+    log "base image local/debian:bookworm made in $((SECONDS - t0)) s"
 }
 
-build() {  # build TAG DOCKERFILE CONTEXT [build args...]
-    local tag=$1 file=$2 context=$3
+build() {  # build TAG DOCKERFILE CONTEXT [build args...]; its time goes to timings.txt
+    local tag=$1 file=$2 context=$3 t0=$EPOCHREALTIME
     shift 3
     docker buildx build --load -q -t "$tag" -f "$file" "$@" "$context" >/dev/null ||
         die "building $tag failed (rerun: docker buildx build -t $tag -f $file $context)"
+    awk -v tag="$tag" -v t0="$t0" -v t1="$EPOCHREALTIME" 'BEGIN { printf "%s %.1f\n", tag, t1 - t0 }' \
+        >>"$CT/timings.txt"
 }
 
 build_images() {
     local t0=$SECONDS ctx="$CT/ctx" image name dir
+    rm -f "$CT/timings.txt"  # written by build() and up(), printed at the end of a full run
     mkdir -p "$ctx/python" "$ctx/kafka"
     # The build machine's CA bundle goes only into the builder base (its TLS path to PyPI needs it).
     cp -f "$ROOT/deploy/local-images/python.Dockerfile" "$ctx/python/Dockerfile"
@@ -106,51 +112,94 @@ build_images() {
     log "images built in $((SECONDS - t0)) s"
 }
 
+# Everything the compose files read from the environment, in ONE place: .local/containers/compose.env (mode
+# 600), passed as --env-file. The services' secrets come from .local/secrets.env (scripts/stack.sh makes them);
+# the ones only compose needs are made here once and kept; then the local run's settings. When secrets move to
+# files (`_FILE` variables, compose `secrets:`), this function is the one to change.
+COMPOSE_ONLY_SECRETS=(POSTGRES_ADMIN_PASSWORD ALERTMANAGER_SMTP_PASSWORD)
+# The local run pushes every 10 s instead of seed 004's 30 min (docker-compose.yml: ERP_PUSH_INTERVAL_S): on
+# fresh volumes the connector's first scheduled push is one interval after it first starts, and the test
+# expects a captured customer in the ERP simulator within minutes.
+ERP_PUSH_INTERVAL_S=${ROLLSYNC_CT_ERP_PUSH_INTERVAL_S:-10}
+
 compose_env() {
     "$ROOT/scripts/stack.sh" env >/dev/null
-    # Alerting: no SMTP login and no group robot in this run (alert-relay under env=dev answers not_configured).
-    [[ -s $CT/compose.env ]] && ! grep -q '^ALERT_WECOM_URL=' "$CT/compose.env" &&
-        printf 'ALERTMANAGER_SMTP_PASSWORD=\nALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n' >>"$CT/compose.env"
-    [[ -s $CT/compose.env ]] && grep -q '^POSTGRES_ADMIN_PASSWORD=.' "$CT/compose.env" &&
-        grep -q '^TOKEN_SIGNING_KEY=' "$CT/compose.env" && return 0
+    local file="$CT/compose.env" tmp="$CT/compose.env.tmp.$$" var value
     (umask 077 && {
         grep -v '^DEV_CLIENT_SECRET=' "$LOCAL/secrets.env"
+        for var in "${COMPOSE_ONLY_SECRETS[@]}"; do
+            value=$(sed -n "s/^$var=//p" "$file" 2>/dev/null || true)
+            [[ ${#value} -ge 32 ]] || value=$(head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_')
+            printf '%s=%s\n' "$var" "$value"
+        done
+        printf 'GRAFANA_ADMIN_PASSWORD=unused-grafana-is-left-out\n'
         # ingest's signing key, a compose secret from the environment (a quoted multi-line value)
         printf 'TOKEN_SIGNING_KEY="%s"\n' "$(cat "$LOCAL/secrets/token-signing.pem")"
-        printf 'POSTGRES_ADMIN_PASSWORD=%s\nGRAFANA_ADMIN_PASSWORD=unused-grafana-is-left-out\n' \
-            "$(head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_')"
-        printf 'ROLLSYNC_TAG=%s\nROLLSYNC_EDGE_PORT=%s\n' "$TAG" "$ROLLSYNC_EDGE_PORT"
-        printf 'ALERTMANAGER_SMTP_PASSWORD=\nALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n'
-    } >"$CT/compose.env")
+        # no group robot in this run (alert-relay under env=dev answers not_configured)
+        printf 'ALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n'
+        printf 'ROLLSYNC_TAG=%s\nROLLSYNC_EDGE_PORT=%s\nERP_PUSH_INTERVAL_S=%s\n' "$TAG" "$ROLLSYNC_EDGE_PORT" \
+            "$ERP_PUSH_INTERVAL_S"
+    } >"$tmp")
+    mv -f "$tmp" "$file"
+}
+
+# The edge's host port may lie in the kernel's ephemeral range (32768-60999): a passing outgoing connection on
+# this machine can hold it as its local port, and Docker's bind then fails (seen once: a client of another
+# Kafka held 127.0.0.1:45080). Wait for such a socket to go, and start once more on that one error.
+wait_port_unused() {  # wait_port_unused PORT TIMEOUT_S
+    local port=$1 deadline=$((SECONDS + $2))
+    command -v ss >/dev/null 2>&1 || return 0
+    while ((SECONDS < deadline)); do
+        [[ -z $(ss -Htan "sport = :$port" 2>/dev/null | grep -v TIME-WAIT) ]] && return 0
+        sleep 1
+    done
+    log "port $port is still in use: $(ss -Htanp "sport = :$port" 2>/dev/null | head -3)"
 }
 
 up() {
     compose_env
-    local t0=$SECONDS
-    "${COMPOSE[@]}" up -d --no-build --wait --wait-timeout 600 || {
+    local t0=$SECONDS attempt rc out="$CT/compose-up.log"
+    for attempt in 1 2; do
+        wait_port_unused "$ROLLSYNC_EDGE_PORT" 120
+        rc=0
+        "${COMPOSE[@]}" up -d --no-build --wait --wait-timeout 600 2>"$out" || rc=$?
+        grep -v '^ \(Container\|Network\|Volume\) ' "$out" >&2 || true
+        ((rc == 0)) && break
+        if ((attempt == 1)) && grep -q 'address already in use' "$out"; then
+            log "the edge's port $ROLLSYNC_EDGE_PORT was held by another socket; starting once more"
+            continue
+        fi
         "${COMPOSE[@]}" ps -a >&2
         die "compose stack did not become healthy"
-    }
+    done
     log "compose stack healthy $((SECONDS - t0)) s after up"
+    echo "compose up -> every service healthy $((SECONDS - t0))" >>"$CT/timings.txt"
 }
 
 down() { "${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1 || true; }
 
 all() {
+    local t0=$SECONDS status=0
+    ensure_local_dirs
     ensure_engine
     start_daemon
     trap 'down; stop_daemon' EXIT
     build_plugin compose github.com/docker/compose/v5/cmd "$COMPOSE_VERSION"
     build_plugin buildx github.com/docker/buildx/cmd/buildx "$BUILDX_VERSION"
     base_image
+    compose_env  # before the build: the image scan then looks for secrets that existed while building
     build_images
+    down  # a stack an interrupted run left behind, with its volumes: every run starts from empty ones
     up
     rm -f "$CT/figures.txt"
-    local status=0
     ROLLSYNC_CT_COMPOSE="${COMPOSE[*]}" "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider tests/containers -q ||
         status=$?
-    [[ -f $CT/figures.txt ]] && sed 's/^/  /' "$CT/figures.txt" >&2
-    return "$status"
+    {
+        echo "timings this run (s):" && sed 's/^/  /' "$CT/timings.txt"
+        [[ ! -f $CT/figures.txt ]] || cat "$CT/figures.txt"
+    } | sed 's/^/  /' >&2
+    log "test-containers finished in $((SECONDS - t0)) s: $([[ $status == 0 ]] && echo passed || echo FAILED)"
+    exit "$status"
 }
 
 mkdir -p "$CT"

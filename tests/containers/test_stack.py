@@ -51,11 +51,19 @@ def test_prometheus_scrapes_every_target() -> None:
     assert len(targets) >= 4, jobs
 
 
-def fetch_inside_prometheus() -> Any:
+def test_prometheus_sends_alerts_to_alertmanager() -> None:
+    def found() -> Any:
+        return fetch_inside_prometheus("alertmanagers")["data"]["activeAlertmanagers"]
+
+    [am] = wait_for(found, timeout_s=120)
+    assert "alertmanager:9093" in am["url"], am
+
+
+def fetch_inside_prometheus(api: str = "targets") -> Any:
     import json
 
     return json.loads(
-        compose("exec", "-T", "prometheus", "wget", "-qO-", "http://127.0.0.1:9090/api/v1/targets")
+        compose("exec", "-T", "prometheus", "wget", "-qO-", f"http://127.0.0.1:9090/api/v1/{api}")
     )
 
 

@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from selenium import webdriver

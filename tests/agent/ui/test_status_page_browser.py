@@ -134,7 +134,8 @@ def test_counts_and_hostile_rows_render_as_text(
     assert text_of(browser, "pending") == "3"
     assert text_of(browser, "rejected-count") == "2"
     first = in_page(
-        browser, "return [...document.querySelectorAll('#rejected tr:nth-child(2) td')].map(td => td.innerText)"
+        browser,
+        "return [...document.querySelectorAll('#rejected tr:nth-child(2) td')].map(td => td.innerText)",
     )
     assert first[:4] == [HOSTILE_CONTRACT, "P-1", HOSTILE_REASON, HOSTILE_MESSAGE.strip()]
     assert browser.find_elements(By.CSS_SELECTOR, "img, #injected, b") == []

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import jwt
 from fastapi import Request
 
+from common.openapi import secured
+from common.rate_limit import enforce_client_limit
 from common.web import ApiError
 
 REALM = 'Bearer realm="rollsync"'
@@ -84,6 +86,8 @@ def require_scope(
     scope: str, verifier: Callable[[Request], TokenVerifier] = app_verifier
 ) -> Callable[[Request], Awaitable[TokenClaims]]:
     async def dependency(request: Request) -> TokenClaims:
-        return verify_request(request, verifier(request), scope)
+        claims = verify_request(request, verifier(request), scope)
+        await enforce_client_limit(request, claims.client_id)  # the shared per-client limit (429)
+        return claims
 
-    return dependency
+    return secured(dependency)

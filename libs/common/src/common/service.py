@@ -13,6 +13,8 @@ from common.health import health_router, postgres_check
 from common.input_guard import InputGuard
 from common.kafka import create_broker, ensure_topics, subscribe_inbox
 from common.metrics import Metrics
+from common.openapi import document_errors
+from common.rate_limit import RateLimiter
 from common.relay import OutboxRelay
 from common.retention import Pruner, RetentionPolicy, plumbing_policies
 from common.web import BodyLimit, RequestContext, install_error_handlers
@@ -90,6 +92,7 @@ class ServiceRuntime:
             interval_s=retention.interval_s,
             batch_size=retention.batch_size,
         )
+        app.state.rate_limiter = RateLimiter(self.pool, self.settings.rate_limit)
         await self._relay.start()
         if self._broker is not None:
             await self._broker.start()
@@ -124,6 +127,7 @@ def base_app(
 ) -> FastAPI:
     app = FastAPI(title=f"rollsync {name}", version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
     install_error_handlers(app)
+    document_errors(app)  # every operation's error answers, with the shared Error body
     app.add_middleware(InputGuard)  # innermost of ours: its 422s carry the request id
     app.add_middleware(RequestContext, metrics=metrics)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)  # outermost of ours: counts bytes as they arrive

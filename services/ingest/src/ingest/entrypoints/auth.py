@@ -1,4 +1,4 @@
-"""ingest's token check: the common Bearer check, plus client status and per-client rate limits."""
+"""ingest's token check: the common Bearer check, plus client status and the client's own rate limits."""
 
 from __future__ import annotations
 
@@ -8,25 +8,15 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from common.bearer import unauthorized, verify_request
-from common.web import ApiError
+from common.openapi import secured
+from common.rate_limit import Limit, RateLimiter
 from ingest.adapters import repository as repo
-from ingest.service_layer.access import RateLimitedError, check_rate
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     client_id: str
     scopes: frozenset[str]
-
-
-def rate_limited(exc: RateLimitedError) -> ApiError:
-    unit = "分钟" if exc.window == "minute" else "天"
-    return ApiError(
-        429,
-        "rate_limited",
-        f"请求过于频繁（每{unit}限额），{exc.retry_after_s} 秒后重试 / rate limit per {exc.window} exceeded",
-        headers={"Retry-After": str(exc.retry_after_s)},
-    )
 
 
 def require(scope: str) -> Callable[[Request], Awaitable[Caller]]:
@@ -36,13 +26,12 @@ def require(scope: str) -> Callable[[Request], Awaitable[Caller]]:
         client = await repo.get_client(ctx.pool, claims.client_id)
         if client is None or client.disabled:
             raise unauthorized("invalid_token", "客户端已停用 / client disabled", "invalid_token")
-        try:
-            await check_rate(
-                ctx.pool, f"client:{client.client_id}", client.rate_per_minute, client.rate_per_day
-            )
-        except RateLimitedError as exc:
-            raise rate_limited(exc) from exc
+        # The shared per-client limit (common.rate_limit), with this client's limits from its row (the CLI).
+        limiter: RateLimiter = request.app.state.rate_limiter
+        await limiter.check_client(
+            client.client_id, Limit(per_minute=client.rate_per_minute, per_day=client.rate_per_day)
+        )
         await ctx.last_seen.touch(client.client_id)
         return Caller(client.client_id, claims.scopes)
 
-    return dependency
+    return secured(dependency)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from common.bearer import TokenClaims, require_scope
+from common.openapi import errors
 from common.web import ApiError, json_response
 from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
@@ -23,7 +24,7 @@ router = APIRouter()
 SyncRead = Annotated[TokenClaims, Depends(require_scope("sync:read"))]
 
 
-@router.get("/sync/pending-updates")
+@router.get("/sync/pending-updates", responses=errors(410))
 async def get_pending_updates(
     request: Request,
     _: SyncRead,
@@ -67,7 +68,7 @@ async def get_contracts(
     return json_response({"total": total, "limit": limit, "offset": offset, "contracts": items})
 
 
-@router.get("/contracts/{contract_no}")
+@router.get("/contracts/{contract_no}", responses=errors(404))
 async def get_contract(contract_no: str, request: Request, _: SyncRead) -> Response:
     lines = await queries.contract_detail(request.app.state.ctx.pool, normalize_text(contract_no) or "")
     if not lines:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from common.bearer import TokenClaims, require_scope
 from common.openapi import errors
@@ -22,6 +24,16 @@ router = APIRouter()
 
 
 SyncRead = Annotated[TokenClaims, Depends(require_scope("sync:read"))]
+
+
+def _iso_date(value: object) -> object:
+    """The document says `format: date`; pydantic alone would also take `0` (a Unix time) or `2024-01-01T00:00`."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 @router.get("/sync/pending-updates", responses=errors(410))
@@ -56,8 +68,8 @@ async def get_contracts(
     _: SyncRead,
     party_a: Annotated[str | None, Query(alias="甲方", max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
-    signed_from: Annotated[date | None, Query()] = None,
-    signed_to: Annotated[date | None, Query()] = None,
+    signed_from: Annotated[IsoDate | None, Query()] = None,
+    signed_to: Annotated[IsoDate | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

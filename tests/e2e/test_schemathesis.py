@@ -85,6 +85,7 @@ async def _st(url: str, ids: list[str], token: str, report: Path, seed: int) -> 
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        cwd=report.parent,  # its example database (.schemathesis/) stays out of the repository
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
     elapsed = time.monotonic() - started

@@ -7,7 +7,7 @@ Fixed windows (a minute and a UTC day) per bucket, one upsert per request in the
 
     limiter = RateLimiter(pool, settings.rate_limit)     # ServiceRuntime.start puts it on app.state
     await limiter.check_client(client_id)                # the settings' limit (or the client's override)
-    await limiter.check("login-source:10.0.0.7", Limit(per_minute=30, per_day=3000))
+    await limiter.peek(bucket, limit); ...; await limiter.hit(bucket, limit)   # RateLimitedError when over
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ WINDOWS = ((60, "minute"), (86400, "day"))
 __all__ = [
     "Limit",
     "RateLimitSettings",
+    "RateLimitedError",
     "RateLimiter",
     "enforce_client_limit",
     "rate_limited",

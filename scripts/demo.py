@@ -31,7 +31,11 @@ def drain(http: httpx.Client, auth: dict[str, str]) -> list[dict[str, object]]:
     params: dict[str, str | int] = {"since": "2023-09-17T00:00:00Z", "limit": 100}
     entries: list[dict[str, object]] = []
     while True:
-        page = http.get("/sync/pending-updates", headers=auth, params=params).json()
+        answer = http.get("/sync/pending-updates", headers=auth, params=params)
+        if answer.status_code == 429:  # the client's rate limit (README *Rate limits*): wait as told
+            time.sleep(int(answer.headers.get("Retry-After", "1")))
+            continue
+        page = answer.json()
         entries += page["contracts"]
         if not page["has_more"]:
             return entries

@@ -67,10 +67,23 @@ async def test_inbox_and_attempt_rows_stay_for_topic_retention_plus_the_dlq_wind
             )
         metrics = Metrics("t")
         pruned = await _pruner(pool, metrics).prune_once()
-        assert pruned == {"outbox": 0, "inbox": 1, "inbox_attempts": 1}
+        assert pruned == {"outbox": 0, "inbox": 1, "inbox_attempts": 1, "rate_limit_hits": 0}
         assert await pool.fetchval("SELECT count(*) FROM inbox") == 2
         assert await pool.fetchval("SELECT count(*) FROM inbox_attempts") == 2
         assert _pruned(metrics, "inbox") == 1 and _pruned(metrics, "inbox_attempts") == 1
+
+
+async def test_rate_limit_windows_go_once_a_day_window_is_long_over() -> None:
+    async with plumbing_schema() as (_, pool):
+        for bucket, hours in (("client:c:day", 49), ("client:c:day", 23), ("client:c:minute", 0)):
+            await pool.execute(
+                "INSERT INTO rate_limit_hits (bucket, window_start, hits)"
+                " VALUES ($1, now() - make_interval(hours => $2), 1)",
+                bucket,
+                hours,
+            )
+        assert (await _pruner(pool, Metrics("t")).prune_once())["rate_limit_hits"] == 1
+        assert await pool.fetchval("SELECT count(*) FROM rate_limit_hits") == 2
 
 
 async def test_a_backlog_is_deleted_in_bounded_batches_until_none_is_left() -> None:

@@ -11,7 +11,7 @@ from tests.support.api import eventually
 from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.e2e
-PLUMBING = ("outbox", "inbox", "inbox_attempts")
+PLUMBING = ("outbox", "inbox", "inbox_attempts", "rate_limit_hits")
 OWN = {
     "ingest": ("idempotency", "rate_counters"),
     "transform": ("change_feed",),

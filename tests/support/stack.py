@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -35,6 +36,11 @@ TEST_PORTS = {
     "alert-relay": _BASE + 74,
 }
 READY_PATHS = {"erp-simulator": "/_sim/state"}
+# The per-client limit of the shared request path (common.rate_limit): tests and benchmarks poll far faster than
+# any real client, so the test stack's default is generous (as tests.support.api.create_client's rows are),
+# while RATE_PROBE_CLIENT keeps the production default (tests/e2e/test_rate_limits.py).
+RATE_PROBE_CLIENT = "rate-limit-probe"
+RATE_PROBE_LIMIT = {"per_minute": 120, "per_day": 50_000}  # RateLimitSettings' defaults (test_rate_limits)
 
 
 def admin_dsn(database: str = "rollsync") -> str:
@@ -52,6 +58,10 @@ def service_env(service: str) -> dict[str, str]:
     prefix = service.removesuffix("-progress").upper().replace("-", "_") + "_"
     env = dict(line.split("=", 1) for line in out.stdout.splitlines() if line.startswith(prefix))
     env[f"{prefix}PORT"] = str(TEST_PORTS[service])
+    if prefix in ("TRANSFORM_", "RULES_", "ERP_CONNECTOR_"):  # ingest: each client's limits are in its row
+        env[f"{prefix}RATE_LIMIT__PER_MINUTE"] = "1000000"
+        env[f"{prefix}RATE_LIMIT__PER_DAY"] = "100000000"
+        env[f"{prefix}RATE_LIMIT__CLIENTS"] = json.dumps({RATE_PROBE_CLIENT: RATE_PROBE_LIMIT})
     if service == "transform-progress":  # transform's progress consumer, in a process of its own
         env["TRANSFORM_ROLE"] = "progress"
     if service == "transform":  # tests edit configuration tables and should not wait 30 s for a reload

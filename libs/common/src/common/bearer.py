@@ -23,6 +23,8 @@ from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 from prometheus_client import Gauge
 
+from common.openapi import secured
+from common.rate_limit import enforce_client_limit
 from common.revocation import RevocationPoller, RevocationsUnavailableError, RevokedError
 from common.token_keys import ALGORITHM, KeySet, KeysUnavailableError, RemoteKeySet
 from common.web import ApiError
@@ -208,7 +210,9 @@ def app_verifier(request: Request) -> TokenVerifier:
 class BearerAuth(SecurityBase):
     """The Bearer scheme as a FastAPI security dependency: checks the token against the route's scopes."""
 
-    def __init__(self, verifier: Callable[[Request], TokenVerifier] = app_verifier) -> None:
+    def __init__(
+        self, verifier: Callable[[Request], TokenVerifier] = app_verifier, *, limit_clients: bool = True
+    ) -> None:
         self.model = HTTPBearerModel(
             bearerFormat="JWT",
             description=(
@@ -219,12 +223,17 @@ class BearerAuth(SecurityBase):
         )
         self.scheme_name = SCHEME_NAME
         self._verifier = verifier
+        self._limit_clients = limit_clients  # False: the service limits each client itself (ingest, per row)
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> TokenClaims:
-        return await verify_request(request, self._verifier(request), security_scopes.scopes)
+        claims = await verify_request(request, self._verifier(request), security_scopes.scopes)
+        if self._limit_clients:
+            await enforce_client_limit(request, claims.client_id)  # the shared per-client limit (429)
+        return claims
 
 
-BEARER = BearerAuth()
+# marked: its operations document 401/403/429 (common.openapi)
+BEARER = secured(BearerAuth())
 
 
 def require_scope(scope: str, scheme: BearerAuth = BEARER) -> Any:

@@ -60,6 +60,9 @@ class RetentionPolicy:
         )
 
 
+RATE_WINDOWS_KEPT = timedelta(hours=48)  # common.rate_limit: a day window ends 24 h after it starts
+
+
 def plumbing_policies(settings: RetentionSettings) -> list[RetentionPolicy]:
     """The delivery tables every schema has (outbox_dead is never pruned: an operator empties it)."""
     inbox = timedelta(days=settings.inbox_days)
@@ -69,6 +72,7 @@ def plumbing_policies(settings: RetentionSettings) -> list[RetentionPolicy]:
         ),
         RetentionPolicy("inbox", "received_at", inbox),
         RetentionPolicy("inbox_attempts", "last_failed_at", inbox),
+        RetentionPolicy("rate_limit_hits", "window_start", RATE_WINDOWS_KEPT),
     ]
 
 

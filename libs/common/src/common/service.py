@@ -15,6 +15,8 @@ from common.health import health_router, postgres_check
 from common.input_guard import InputGuard
 from common.kafka import create_broker, ensure_topics, subscribe_inbox
 from common.metrics import Metrics
+from common.openapi import document_errors
+from common.rate_limit import RateLimiter
 from common.relay import OutboxRelay
 from common.retention import Pruner, RetentionPolicy, plumbing_policies
 from common.web import BodyLimit, RequestContext, install_error_handlers
@@ -92,6 +94,7 @@ class ServiceRuntime:
             interval_s=retention.interval_s,
             batch_size=retention.batch_size,
         )
+        app.state.rate_limiter = RateLimiter(self.pool, self.settings.rate_limit)
         await self._relay.start()
         if self._broker is not None:
             await self._broker.start()
@@ -135,6 +138,7 @@ def base_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
+    document_errors(app)  # every operation's error answers, with the shared Error body
     app.add_middleware(InputGuard)  # innermost of ours: its 422s carry the request id
     app.add_middleware(AuthFirst, public_paths=public_paths)  # 401 before any body check
     app.add_middleware(RequestContext, metrics=metrics)

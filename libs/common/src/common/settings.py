@@ -67,6 +67,24 @@ class RetentionSettings(BaseModel):
     )
 
 
+class Limit(BaseModel):
+    per_minute: int = Field(ge=1, description="Requests per minute (fixed window)")
+    per_day: int = Field(ge=1, description="Requests per UTC day")
+
+
+class RateLimitSettings(BaseModel):
+    """`<PREFIX>RATE_LIMIT__PER_MINUTE`, `__PER_DAY`; per-client exceptions as JSON in `__CLIENTS`:
+    `{"agent-factory-1": {"per_minute": 1200, "per_day": 500000}}`. ingest takes each client's own limits
+    from its `clients` row instead (managed by its CLI)."""
+
+    per_minute: int = Field(default=120, ge=1, description="Requests per client per minute")
+    per_day: int = Field(default=50_000, ge=1, description="Requests per client per UTC day")
+    clients: dict[str, Limit] = Field(default_factory=dict, description="Per-client exceptions")
+
+    def for_client(self, client_id: str) -> Limit:
+        return self.clients.get(client_id) or Limit(per_minute=self.per_minute, per_day=self.per_day)
+
+
 def refuse_placeholder(env: Environment, name: str, secret: SecretStr) -> None:
     """Outside dev/test a secret must be a real one: an empty or well-known value stops startup."""
     value = secret.get_secret_value()
@@ -85,6 +103,7 @@ class ServiceSettingsMixin(BaseModel):
     postgres: PostgresSettings
     retry: RetrySettings = RetrySettings()
     retention: RetentionSettings = RetentionSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()  # per client, in the shared request path
 
     @model_validator(mode="after")
     def _secrets_are_real(self) -> ServiceSettingsMixin:

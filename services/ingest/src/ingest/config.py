@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,11 +34,24 @@ class Settings(ServiceSettingsMixin, TokenSettingsMixin, FileSettings):
     token_ttl_s: int = Field(default=900, ge=60, le=86400)
     max_body_bytes: int = 8 * 1024 * 1024
     max_rows_per_batch: int = 10_000
-    login_failures_per_minute: int = 10
+    login_failures_per_minute: int = Field(default=10, ge=1, description="Failed logins per client id")
+    # Failed logins per source address (guesses spread over many client ids), as the edge reports it.
+    login_source_failures_per_minute: int = Field(default=30, ge=1)
+    login_source_failures_per_day: int = Field(default=1000, ge=1)
+    # Peers whose X-Real-IP / X-Forwarded-For is believed (the edge); anyone else is its own source.
+    trusted_proxies: list[str] = Field(default=["127.0.0.1/32", "::1/128"])
     update_time_max_skew_s: int = Field(
         default=300, ge=0, le=86400, description="A report's update_time may be at most this far ahead of now"
     )
     retention: IngestRetention = IngestRetention()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry at start-up
+        return value
+
     # How often one process writes a client's last-seen time at most (the alert threshold is 15 min).
     last_seen_every_s: float = Field(default=30, ge=0, le=300)
 

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Request
 
 from common.bearer import TokenClaims, require_scope
+from common.openapi import errors
 from common.web import ApiError
 from erp_connector.service_layer.scheduler import NotRunningError
 from erp_connector.service_layer.status import sync_status
@@ -44,7 +45,7 @@ async def _direction(request: Request) -> str:
     return direction
 
 
-@router.post("/sync/erp/trigger", status_code=202)
+@router.post("/sync/erp/trigger", status_code=202, responses=errors(409))
 async def trigger(request: Request, _: Admin) -> dict[str, Any]:
     """Start a pull, a push or both now (202); 409 while paused or stopped on credentials."""
     direction = await _direction(request)

@@ -57,25 +57,6 @@ async def revocations(pool: asyncpg.Pool) -> list[dict[str, object]]:
     ]
 
 
-async def hit(pool: asyncpg.Pool, windows: list[tuple[str, datetime]]) -> list[int]:
-    """Count one request in each fixed window; returns the counts including this one.
-
-    Counters are not business data: a crash may lose the last increments, so the commit need not wait
-    for the WAL flush.
-    """
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL synchronous_commit TO off")
-        rows = await conn.fetch(
-            "INSERT INTO rate_counters AS r (bucket, window_start, hits)"
-            " SELECT b, w, 1 FROM unnest($1::text[], $2::timestamptz[]) AS t(b, w)"
-            " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING bucket, hits",
-            [b for b, _ in windows],
-            [w for _, w in windows],
-        )
-    hits = {r["bucket"]: int(r["hits"]) for r in rows}
-    return [hits[b] for b, _ in windows]
-
-
 async def add_daily_rows(
     conn: asyncpg.Connection, client_id: str, day_start: datetime, rows: int
 ) -> tuple[bool, int]:

@@ -1,4 +1,5 @@
-"""ingest's token check: the common Bearer check, plus client status, token version and rate limits."""
+"""ingest's token check: the common Bearer check, plus client status, token version and the client's own rate
+limits."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import Request, Security
 
-from common.bearer import BEARER, TokenClaims, unauthorized
-from common.web import ApiError
+from common.bearer import BearerAuth, TokenClaims, unauthorized
+from common.openapi import secured
+from common.rate_limit import Limit, RateLimiter
 from ingest.adapters import repository as repo
-from ingest.service_layer.access import RateLimitedError, check_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,14 +20,8 @@ class Caller:
     scopes: frozenset[str]
 
 
-def rate_limited(exc: RateLimitedError) -> ApiError:
-    unit = "分钟" if exc.window == "minute" else "天"
-    return ApiError(
-        429,
-        "rate_limited",
-        f"请求过于频繁（每{unit}限额），{exc.retry_after_s} 秒后重试 / rate limit per {exc.window} exceeded",
-        headers={"Retry-After": str(exc.retry_after_s)},
-    )
+# The common Bearer check without the shared per-client limit: ingest limits each client by its own row below.
+BEARER = secured(BearerAuth(limit_clients=False))
 
 
 async def _caller(request: Request, claims: Annotated[TokenClaims, Security(BEARER)]) -> Caller:
@@ -39,10 +34,11 @@ async def _caller(request: Request, claims: Annotated[TokenClaims, Security(BEAR
         raise unauthorized(
             "invalid_token", "令牌已被吊销（密钥已轮换）/ token revoked: secret rotated", "invalid_token"
         )
-    try:
-        await check_rate(ctx.pool, f"client:{client.client_id}", client.rate_per_minute, client.rate_per_day)
-    except RateLimitedError as exc:
-        raise rate_limited(exc) from exc
+    # The shared per-client limit (common.rate_limit), with this client's limits from its row (the CLI).
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.check_client(
+        client.client_id, Limit(per_minute=client.rate_per_minute, per_day=client.rate_per_day)
+    )
     await ctx.last_seen.touch(client.client_id)
     return Caller(client.client_id, claims.scopes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from ingest.domain.capture import Capture, check_sources
 
@@ -13,6 +13,8 @@ Text = Field(default=None, max_length=500)
 
 
 class CaptureBody(BaseModel):
+    """Flags and counts are strict: `0` is not a flag, `"5"` not a count (422, as the OpenAPI document says)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     wechat_id: str = Field(min_length=1, max_length=100)
@@ -26,16 +28,16 @@ class CaptureBody(BaseModel):
     wechat_avatar: str | None = Text
     wechat_remark: str | None = Text
     last_message_content: str | None = Field(default=None, max_length=4000)
-    intent_score: int | None = Field(default=None, ge=0, le=100)
-    message_count: int | None = Field(default=None, ge=0)
-    conversation_days: int | None = Field(default=None, ge=0)
-    has_order: bool | None = None
-    has_contract: bool | None = None
-    has_payment: bool | None = None
-    has_quote_request: bool | None = None
-    marked_as_important: bool | None = None
-    marked_as_invalid: bool | None = None
-    business_license_verified: bool | None = None
+    intent_score: StrictInt | None = Field(default=None, ge=0, le=100)
+    message_count: StrictInt | None = Field(default=None, ge=0)
+    conversation_days: StrictInt | None = Field(default=None, ge=0)
+    has_order: StrictBool | None = None
+    has_contract: StrictBool | None = None
+    has_payment: StrictBool | None = None
+    has_quote_request: StrictBool | None = None
+    marked_as_important: StrictBool | None = None
+    marked_as_invalid: StrictBool | None = None
+    business_license_verified: StrictBool | None = None
     extracted_company_info: dict[str, Any] | None = None
     extracted_product_interest: dict[str, Any] | list[Any] | None = None
     extracted_needs: dict[str, Any] | list[Any] | None = None

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from common.logs import correlation_id
+from common.openapi import errors
+from common.rate_limit import Limit, RateLimitedError, rate_limited, source_address
 from common.web import ApiError, json_body, json_response
 from ingest.adapters import repository as repo
 from ingest.domain.capture import CaptureError
 from ingest.domain.progress import ReportError, parse_report
-from ingest.entrypoints.auth import Caller, rate_limited, require
+from ingest.entrypoints.auth import Caller, require
 from ingest.entrypoints.capture_models import CaptureBody
-from ingest.service_layer.access import InvalidClientError, RateLimitedError, login
+from ingest.service_layer.access import InvalidClientError, LoginLimits, login
 from ingest.service_layer.batches import UploadBatch, upload_batch
 from ingest.service_layer.captures import capture_customer
 from ingest.service_layer.employees import upload_employees
@@ -46,7 +48,7 @@ async def _credentials(request: Request) -> dict[str, Any]:
     return body
 
 
-@router.post("/auth/system-login")
+@router.post("/auth/system-login", responses=errors(401, 429))
 async def system_login(request: Request) -> Response:
     body = await _credentials(request)
     if body.get("grant_type") != "client_credentials":
@@ -58,10 +60,20 @@ async def system_login(request: Request) -> Response:
         raise ApiError(
             400, "invalid_request", "需要 client_id 和 client_secret / both are required", headers=NO_STORE
         )
-    ctx = request.app.state.ctx
+    ctx, settings = request.app.state.ctx, request.app.state.ctx.settings
+    limits = LoginLimits(
+        Limit(
+            per_minute=settings.login_failures_per_minute, per_day=settings.login_failures_per_minute * 100
+        ),
+        Limit(
+            per_minute=settings.login_source_failures_per_minute,
+            per_day=settings.login_source_failures_per_day,
+        ),
+    )
+    source = source_address(request, settings.trusted_proxies)
     try:
         token, _ = await login(
-            ctx.pool, ctx.issuer, client_id, secret, ctx.settings.login_failures_per_minute
+            ctx.pool, request.app.state.rate_limiter, ctx.issuer, (client_id, secret), source, limits
         )
     except InvalidClientError:
         raise ApiError(
@@ -154,7 +166,7 @@ def _idempotent(caller: Caller, key: str | None, target: str, raw: bytes) -> Ide
     return IdempotentRequest(caller.client_id, key, request_hash)
 
 
-@router.put("/sync/contracts/{contract_no}/progress")
+@router.put("/sync/contracts/{contract_no}/progress", responses=errors(404, 409))
 async def put_progress(
     contract_no: str,
     request: Request,

@@ -1,18 +1,18 @@
-"""Client-credentials login, token checks and per-client rate limits shared by every replica."""
+"""Client-credentials login, throttled per client id and per source (counters shared by every replica)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from common.rate_limit import RateLimitedError
 from ingest.adapters import repository as repo
 from ingest.domain.clients import secret_matches
 
 if TYPE_CHECKING:
     import asyncpg
 
+    from common.rate_limit import Limit, RateLimiter
     from ingest.adapters.tokens import JwtIssuer
     from ingest.domain.clients import Client
 
@@ -22,36 +22,43 @@ class InvalidClientError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimitedError(Exception):
-    retry_after_s: int
-    window: str
+class LoginLimits:
+    """Failed logins per client id (guessing one id) and per source address (guessing across many ids)."""
 
-
-def _window(now: datetime, seconds: int) -> tuple[datetime, int]:
-    start = math.floor(now.timestamp() / seconds) * seconds
-    return datetime.fromtimestamp(start, UTC), int(start + seconds - now.timestamp()) + 1
-
-
-async def check_rate(pool: asyncpg.Pool, bucket: str, per_minute: int, per_day: int) -> None:
-    now = datetime.now(UTC)
-    windows = [
-        (f"{bucket}:{name}", *_window(now, seconds), limit)
-        for seconds, limit, name in ((60, per_minute, "minute"), (86400, per_day, "day"))
-    ]
-    counts = await repo.hit(pool, [(b, start) for b, start, _, _ in windows])
-    for (name, _, retry_after, limit), count in zip(windows, counts, strict=True):
-        if count > limit:
-            raise RateLimitedError(retry_after, name.rsplit(":", 1)[1])
+    per_client: Limit
+    per_source: Limit
 
 
 async def login(
-    pool: asyncpg.Pool, tokens: JwtIssuer, client_id: str, secret: str, failures_per_minute: int
+    pool: asyncpg.Pool,
+    limiter: RateLimiter,
+    tokens: JwtIssuer,
+    credentials: tuple[str, str],
+    source: str,
+    limits: LoginLimits,
 ) -> tuple[str, Client]:
+    """A token for good credentials. A source over its failure limit is refused (RateLimitedError) before
+    the secret is looked at, so its guesses learn nothing, right or wrong, until the window ends."""
+    client_id, secret = credentials
+    source_bucket = f"login-source:{source[:64]}"
+    await limiter.peek(source_bucket, limits.per_source)
     client = await repo.get_client(pool, client_id)
     if client is None or client.disabled or not secret_matches(client, secret):
-        # Failed logins are counted per client id so guessing is throttled (429 after the limit).
-        await check_rate(
-            pool, f"login-failure:{client_id[:64]}", failures_per_minute, failures_per_minute * 100
+        await _count_failure(
+            limiter,
+            [(source_bucket, limits.per_source), (f"login-failure:{client_id[:64]}", limits.per_client)],
         )
         raise InvalidClientError
     return tokens.issue(client.client_id, client.scopes, client.token_version), client
+
+
+async def _count_failure(limiter: RateLimiter, buckets: list[tuple[str, Limit]]) -> None:
+    """Count the failure in every bucket; the first that is now over its limit answers (429)."""
+    over: RateLimitedError | None = None
+    for bucket, limit in buckets:
+        try:
+            await limiter.hit(bucket, limit)
+        except RateLimitedError as exc:
+            over = over or exc
+    if over is not None:
+        raise over

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from common.bearer import TokenClaims, require_scope
+from common.openapi import errors
 from common.web import ApiError
 from rules.adapters import repository as repo
 from rules.adapters.customer_search import Search, search
@@ -38,6 +39,7 @@ T = TypeVar("T")
 
 Admin = Annotated[TokenClaims, require_scope("admin")]
 # Sales staff read customers (admin passes every scope check too)
+GUARDED = errors(404, 409)  # what _guard answers for a domain refusal (and 422)
 STORABLE = r"^[^\x00]+$"  # PostgreSQL text holds no NUL: refused as 422, never a 500
 Reader = Annotated[TokenClaims, require_scope("customers:read")]
 # Sales staff's writes (resolve a held value, enter a customer): their own scope, apart from ingest's
@@ -88,7 +90,7 @@ async def evaluate(request: Request, _: Admin, body: EvaluateRequest) -> dict[st
     return admin.evaluate_payload(body.model_dump(exclude_none=True), book)
 
 
-@router.post("/rules/dry-run")
+@router.post("/rules/dry-run", responses=GUARDED)
 async def dry_run(request: Request, _: Admin, body: DryRunBody) -> dict[str, Any]:
     """How many customers a proposed rule or threshold change would flip between push and hold; nothing saved."""
     patches = {name: patch.changes() for name, patch in body.rules.items()}
@@ -103,22 +105,22 @@ async def list_rules(request: Request, _: Admin) -> dict[str, Any]:
     return admin.book_json(await cache.get(), cache.problems)
 
 
-@router.post("/rules", status_code=201)
+@router.post("/rules", status_code=201, responses=GUARDED)
 async def create_rule(request: Request, claims: Admin, body: RuleBody) -> dict[str, Any]:
     return await _guard(admin.create_rule(_pool(request), body.model_dump(), claims.client_id), "rule")
 
 
-@router.patch("/rules/{name}")
+@router.patch("/rules/{name}", responses=GUARDED)
 async def update_rule(request: Request, claims: Admin, name: RuleName, body: RulePatch) -> dict[str, Any]:
     return await _guard(admin.update_rule(_pool(request), name, body.changes(), claims.client_id), "rule")
 
 
-@router.put("/rules/config/{key}")
+@router.put("/rules/config/{key}", responses=GUARDED)
 async def set_config(request: Request, claims: Admin, key: RuleName, body: ConfigBody) -> dict[str, Any]:
     return await _guard(admin.set_config(_pool(request), key, body.value, claims.client_id), "config")
 
 
-@router.put("/rules/field-policies/{field}")
+@router.put("/rules/field-policies/{field}", responses=GUARDED)
 async def set_policy(request: Request, claims: Admin, field: RuleName, body: PolicyBody) -> dict[str, Any]:
     return await _guard(admin.set_policy(_pool(request), field, body.strategy, claims.client_id), "field")
 
@@ -183,13 +185,13 @@ async def sync_statistics(
     return await customer_queries.sync_statistics(_pool(request), days)
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", responses=GUARDED)
 async def customer_detail(request: Request, _: Reader, customer_id: CustomerId) -> dict[str, Any]:
     """One unified customer: values, per-field provenance, quality, sync state and recent decisions."""
     return await _guard(customer_queries.customer_detail(_pool(request), customer_id), "customer")
 
 
-@router.get("/customers/{customer_id}/history")
+@router.get("/customers/{customer_id}/history", responses=GUARDED)
 async def customer_history(
     request: Request,
     _: Reader,
@@ -203,7 +205,7 @@ async def customer_history(
     )
 
 
-@router.post("/customers/{customer_id}/resync")
+@router.post("/customers/{customer_id}/resync", responses=GUARDED)
 async def customer_resync(request: Request, claims: Admin, customer_id: CustomerId) -> dict[str, Any]:
     """Seed 004 Q3: decide again now and, if the rules say push, request every value we hold again."""
     _, correlation = _who(request, claims, "resync")

@@ -1,4 +1,7 @@
-"""Request bodies of rules' HTTP API: shape and bounds here, meaning in the domain."""
+"""Request bodies of rules' HTTP API: shape and bounds here, meaning in the domain.
+
+Strict: a value of the wrong JSON type (`0` for a flag, `"5"` for a number) is refused with 422, as the
+OpenAPI document says, instead of being coerced (Schemathesis `negative_data_rejection`)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ Flag = bool | None
 class EvaluateRequest(BaseModel):
     """A customer as the seed's `rule_engine.evaluate(customer)` takes it; unknown keys are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     phone: Annotated[str, Field(max_length=50)] | int | None = None
     phone_verified: Flag = None
@@ -38,7 +41,7 @@ class EvaluateRequest(BaseModel):
 
 
 class ConditionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     fact: Annotated[str, Field(max_length=64)]
     op: Annotated[str, Field(max_length=16)]
@@ -49,7 +52,7 @@ class ConditionBody(BaseModel):
 class RulePatch(BaseModel):
     """Only the keys sent change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     priority: int | None = None
     position: int | None = None
@@ -66,7 +69,7 @@ class RulePatch(BaseModel):
 
 
 class RuleBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     priority: int
@@ -81,13 +84,13 @@ class RuleBody(BaseModel):
 
 
 class ConfigBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     value: bool | int | float
 
 
 class PolicyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     strategy: Literal["erp_always", "erp_unless_verified", "local_wins", "latest"]
 
@@ -95,7 +98,7 @@ class PolicyBody(BaseModel):
 class DryRunBody(BaseModel):
     """A proposed change: rule edits by name, new rules, config values. Nothing is saved."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     rules: Annotated[dict[str, RulePatch], Field(max_length=50)] = Field(default_factory=dict)
     new_rules: Annotated[list[RuleBody], Field(max_length=20)] = Field(default_factory=list)

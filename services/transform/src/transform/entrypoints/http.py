@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from common.bearer import TokenClaims, require_scope
+from common.openapi import errors
 from common.web import ApiError, json_response
 from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
@@ -23,7 +26,17 @@ router = APIRouter()
 SyncRead = Annotated[TokenClaims, require_scope("sync:read")]
 
 
-@router.get("/sync/pending-updates")
+def _iso_date(value: object) -> object:
+    """The document says `format: date`; pydantic alone would also take `0` (a Unix time) or `2024-01-01T00:00`."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+@router.get("/sync/pending-updates", responses=errors(410))
 async def get_pending_updates(
     request: Request,
     _: SyncRead,
@@ -55,8 +68,8 @@ async def get_contracts(
     _: SyncRead,
     party_a: Annotated[str | None, Query(alias="甲方", max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
-    signed_from: Annotated[date | None, Query()] = None,
-    signed_to: Annotated[date | None, Query()] = None,
+    signed_from: Annotated[IsoDate | None, Query()] = None,
+    signed_to: Annotated[IsoDate | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -67,7 +80,7 @@ async def get_contracts(
     return json_response({"total": total, "limit": limit, "offset": offset, "contracts": items})
 
 
-@router.get("/contracts/{contract_no}")
+@router.get("/contracts/{contract_no}", responses=errors(404))
 async def get_contract(contract_no: str, request: Request, _: SyncRead) -> Response:
     lines = await queries.contract_detail(request.app.state.ctx.pool, normalize_text(contract_no) or "")
     if not lines:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -162,7 +163,9 @@ def test_only_ingest_mounts_the_signing_key_and_the_others_read_its_jwks(overlay
         secrets = [v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v]
         assert not [k for k in env if k.endswith("TOKEN_SECRET")], svc
         if svc == "ingest":
-            [volume] = [v for v in pod["volumes"] if "secret" in v]
+            [volume] = [
+                v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "rollsync-token-signing"
+            ]
             assert volume["secret"] == {"secretName": "rollsync-token-signing", "defaultMode": 0o440}
             [mount] = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"]]
             assert mount["readOnly"] is True
@@ -442,25 +445,30 @@ def test_the_alert_relay_runs_with_its_robots_from_a_secret_and_refuses_placehol
     docs = overlay_docs(overlay)
     deployment = _deployments(overlay)["alert-relay"]
     [container] = _pod(deployment)["containers"]
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
-    assert {n: (r["name"], r["key"]) for n, r in refs.items()} == {
-        "ALERT_RELAY_WECOM_URL": (RELAY_SECRET, "wecom-url"),
-        "ALERT_RELAY_DINGTALK_URL": (RELAY_SECRET, "dingtalk-url"),
-        "ALERT_RELAY_DINGTALK_SECRET": (RELAY_SECRET, "dingtalk-secret"),
-    }
-    assert all(r["optional"] is True for r in refs.values())  # a site sets only the robots it uses
+    # The robots come as files from a Secret volume (issue 10: secrets never as environment values); keys are
+    # optional (a site sets only the robots it uses), so the volume is too.
+    assert not [e for e in container["env"] if "valueFrom" in e]
+    pod = _pod(deployment)
+    [volume] = [v for v in pod["volumes"] if "secret" in v]
+    assert volume["secret"] == {"secretName": RELAY_SECRET, "defaultMode": 0o440, "optional": True}
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
     env = _container_env(overlay, container)
+    assert env["ALERT_RELAY_ROBOTS_DIR"] == mount["mountPath"]
     assert env["ALERT_RELAY_ENV"] == ("prod" if overlay == "prod" else "dev")
     assert int(env["ALERT_RELAY_PORT"]) == PORTS["alert-relay"]
-    real = {
-        "ALERT_RELAY_WECOM_URL": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b1c-4bc4-97a0-0ec2"
-    }
-    only_wecom = {k: v for k, v in env.items() if "DINGTALK" not in k}  # the optional keys left out
-    with mock.patch.dict(os.environ, {**only_wecom, **real}, clear=True):
-        assert Settings().wecom_url is not None
-    if overlay == "prod":  # the test's stand-in values are no robot URLs: refused under env=prod
-        with mock.patch.dict(os.environ, env, clear=True), pytest.raises(ValueError, match="https URL"):
-            Settings()
+    with tempfile.TemporaryDirectory() as robots:  # the Secret's files as the kubelet writes them
+        wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b1c-4bc4-97a0-0ec2"
+        Path(robots, "wecom-url").write_text(wecom)
+        local = {**env, "ALERT_RELAY_ROBOTS_DIR": robots}
+        with mock.patch.dict(os.environ, local, clear=True):
+            relay = Settings()
+            assert relay.wecom_url is not None and relay.wecom_url.get_secret_value() == wecom
+            assert relay.dingtalk_url is None  # the optional keys left out
+        if overlay == "prod":  # a stand-in that is no robot URL: refused under env=prod
+            Path(robots, "wecom-url").write_text("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x" * 2)
+            with mock.patch.dict(os.environ, local, clear=True), pytest.raises(ValueError, match="https URL"):
+                Settings()
     policy = of_kind(docs, "NetworkPolicy")["alert-relay"]["spec"]
     assert {p["port"] for rule in policy["egress"] for p in rule["ports"]} == {53, 443}
     [ingress] = policy["ingress"]

@@ -9,6 +9,7 @@
 #   scripts/stack.sh stop-services  stop only the service processes (infra keeps running)
 #   scripts/stack.sh rotate-signing-key   new token signing key; the old one stays published (docs/runbook.md)
 #   scripts/stack.sh retire-signing-key   stop publishing the previous key (after its last token expired)
+#   scripts/stack.sh compose-secrets [DIR]  the secret files docker-compose.yml mounts (default .local/compose-secrets)
 LOG_TAG=stack
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -310,6 +311,55 @@ down() {
     "$ROOT/scripts/postgres.sh" stop || true
 }
 
+# compose_secrets [DIR] -> one file per docker-compose.yml secret in DIR (default .local/compose-secrets), named
+# as the compose secret; prints ROLLSYNC_SECRETS_DIR=<absolute DIR> and ROLLSYNC_SECRETS_GID=<gid> for .env.
+# Outside Swarm, Compose bind-mounts a file-sourced secret as it is (its uid/gid/mode settings are ignored), so
+# the containers see these files with their host owner and mode. The services run as uid 10001, not the host
+# user writing them: the files are 0444 so that uid can read them through the mount, and DIR is 0700 so no other
+# user on the host can reach them (a bind mount does not go through DIR's permissions; the host path does).
+# The exception is ingest's private key: ingest refuses a key file readable by "others" (common.token_keys), so
+# token_signing_key is 0440 with group ROLLSYNC_SECRETS_GID (10001 when root writes it, else the writer's own
+# group), which compose adds to ingest's groups (group_add), as fsGroup does in Kubernetes.
+# Compose-only secrets (PostgreSQL and Grafana admin) are made once here and kept; smtp_password is
+# $ALERTMANAGER_SMTP_PASSWORD when set, else the file as it is, else empty (no SMTP relay; docs/runbook.md).
+COMPOSE_SECRETS=(pg_ingest:PG_INGEST pg_transform:PG_TRANSFORM pg_rules:PG_RULES pg_erp:PG_ERP erp_password:ERP_PASSWORD)
+
+write_compose_secret() {  # write_compose_secret DIR NAME VALUE [MODE [GROUP]]
+    local tmp="$1/.$2.tmp.$$"
+    (umask 077 && printf '%s' "$3" >"$tmp")
+    [[ -z ${5:-} ]] || chgrp "$5" "$tmp"
+    chmod "${4:-444}" "$tmp"
+    mv -f "$tmp" "$1/$2"
+}
+
+compose_secrets() {
+    local dir=${1:-$LOCAL/compose-secrets} pair name var value gid
+    gid=$( ((EUID == 0)) && echo 10001 || id -g)
+    ensure_secrets
+    (umask 077 && mkdir -p "$dir")
+    chmod 700 "$dir"
+    dir=$(cd "$dir" && pwd -P)
+    for pair in "${COMPOSE_SECRETS[@]}"; do
+        name=${pair%%:*} var=${pair#*:}
+        value=$(sed -n "s/^$var=//p" "$SECRETS")
+        [[ -n $value ]] || die "$var is missing from $SECRETS"
+        write_compose_secret "$dir" "$name" "$value"
+    done
+    write_compose_secret "$dir" token_signing_key "$(cat "$SIGNING_KEY")"$'\n' 440 "$gid"
+    for name in postgres_admin_password grafana_admin_password; do
+        [[ -f $dir/$name && $(wc -c <"$dir/$name") -ge 32 ]] && chmod 444 "$dir/$name" && continue
+        write_compose_secret "$dir" "$name" "$(random_secret)"
+    done
+    if [[ -n ${ALERTMANAGER_SMTP_PASSWORD:-} ]]; then
+        write_compose_secret "$dir" smtp_password "$ALERTMANAGER_SMTP_PASSWORD"
+    elif [[ -f $dir/smtp_password ]]; then
+        chmod 444 "$dir/smtp_password"
+    else
+        write_compose_secret "$dir" smtp_password ""
+    fi
+    printf 'ROLLSYNC_SECRETS_DIR=%s\nROLLSYNC_SECRETS_GID=%s\n' "$dir" "$gid"
+}
+
 case "${1:-}" in
     bootstrap) bootstrap ;;
     infra) bootstrap && infra ;;
@@ -324,5 +374,6 @@ case "${1:-}" in
         done ;;
     rotate-signing-key) rotate_signing_key ;;
     retire-signing-key) retire_signing_key ;;
-    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env|stop-services|rotate-signing-key|retire-signing-key" ;;
+    compose-secrets) compose_secrets "${2:-}" ;;
+    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env|stop-services|rotate-signing-key|retire-signing-key|compose-secrets [DIR]" ;;
 esac

@@ -47,7 +47,9 @@ start_daemon() {
     docker info >/dev/null 2>&1 && return 0
     ensure_local_dirs
     log "starting dockerd (log: .local/logs/dockerd.log)"
-    dockerd >"$LOG_DIR/dockerd.log" 2>&1 &
+    (umask 077 && : >"$LOG_DIR/dockerd.log")  # 0600 like every log under .local (tests/security)
+    chmod 600 "$LOG_DIR/dockerd.log"
+    dockerd >>"$LOG_DIR/dockerd.log" 2>&1 &
     STARTED_DOCKERD=$!
     echo "$STARTED_DOCKERD" >"$RUN_DIR/dockerd.pid"
     local i
@@ -113,28 +115,25 @@ build_images() {
 }
 
 # Everything the compose files read from the environment, in ONE place: .local/containers/compose.env (mode
-# 600), passed as --env-file. The services' secrets come from .local/secrets.env (scripts/stack.sh makes them);
-# the ones only compose needs are made here once and kept; then the local run's settings. When secrets move to
-# files (`_FILE` variables, compose `secrets:`), this function is the one to change.
-COMPOSE_ONLY_SECRETS=(POSTGRES_ADMIN_PASSWORD ALERTMANAGER_SMTP_PASSWORD)
+# 600), passed as --env-file. It holds no secret: those are files in .local/containers/secrets, which compose
+# bind-mounts (`scripts/stack.sh compose-secrets`: the services' ones from .local/secrets.env and the signing key,
+# the compose-only ones made once and kept; a random SMTP password here, so the image scan has one more to look
+# for). compose.env names that directory (ROLLSYNC_SECRETS_DIR) and the signing key's group
+# (ROLLSYNC_SECRETS_GID), then the local run's settings.
 # The local run pushes every 10 s instead of seed 004's 30 min (docker-compose.yml: ERP_PUSH_INTERVAL_S): on
 # fresh volumes the connector's first scheduled push is one interval after it first starts, and the test
 # expects a captured customer in the ERP simulator within minutes.
 ERP_PUSH_INTERVAL_S=${ROLLSYNC_CT_ERP_PUSH_INTERVAL_S:-10}
 
 compose_env() {
-    "$ROOT/scripts/stack.sh" env >/dev/null
-    local file="$CT/compose.env" tmp="$CT/compose.env.tmp.$$" var value
+    local file="$CT/compose.env" tmp="$CT/compose.env.tmp.$$" smtp="" vars
+    [[ -f $CT/secrets/smtp_password && $(wc -c <"$CT/secrets/smtp_password") -ge 32 ]] ||
+        smtp=$(head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_')  # else compose-secrets keeps the file
+    vars=$(ALERTMANAGER_SMTP_PASSWORD=$smtp "$ROOT/scripts/stack.sh" compose-secrets "$CT/secrets")
+    [[ $vars == *ROLLSYNC_SECRETS_DIR=*ROLLSYNC_SECRETS_GID=* ]] ||
+        die "scripts/stack.sh compose-secrets printed no ROLLSYNC_SECRETS_DIR/GID"
     (umask 077 && {
-        grep -v '^DEV_CLIENT_SECRET=' "$LOCAL/secrets.env"
-        for var in "${COMPOSE_ONLY_SECRETS[@]}"; do
-            value=$(sed -n "s/^$var=//p" "$file" 2>/dev/null || true)
-            [[ ${#value} -ge 32 ]] || value=$(head -c 36 /dev/urandom | base64 -w0 | tr '+/' '-_')
-            printf '%s=%s\n' "$var" "$value"
-        done
-        printf 'GRAFANA_ADMIN_PASSWORD=unused-grafana-is-left-out\n'
-        # ingest's signing key, a compose secret from the environment (a quoted multi-line value)
-        printf 'TOKEN_SIGNING_KEY="%s"\n' "$(cat "$LOCAL/secrets/token-signing.pem")"
+        printf '%s\n' "$vars"  # ROLLSYNC_SECRETS_DIR and _GID
         # no group robot in this run (alert-relay under env=dev answers not_configured)
         printf 'ALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n'
         printf 'ROLLSYNC_TAG=%s\nROLLSYNC_EDGE_PORT=%s\nERP_PUSH_INTERVAL_S=%s\n' "$TAG" "$ROLLSYNC_EDGE_PORT" \

@@ -1,4 +1,4 @@
-"""docker-compose.yml: valid for Compose, started in the right order, secrets only as files from the environment."""
+"""docker-compose.yml: valid for Compose, started in the right order, secrets only as files from one directory."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -28,20 +29,28 @@ from tests.deploy.tooling import (
 )
 
 COMPOSE = ROOT / "docker-compose.yml"
-# The variables a user must set (every ${VAR:?...} in the file); nothing else is needed to start the stack.
+# The compose secrets, each a file of the same name in ROLLSYNC_SECRETS_DIR (scripts/stack.sh compose-secrets).
+SECRET_FILES = (
+    "postgres_admin_password",
+    "pg_ingest",
+    "pg_transform",
+    "pg_rules",
+    "pg_erp",
+    "erp_password",
+    "grafana_admin_password",
+    "token_signing_key",
+    "smtp_password",
+)
+# The variables a user must set (every ${VAR:?...} or ${VAR?...} in the file); nothing else is needed to start the
+# stack. The secrets dir and the signing key's group are not secrets; the relay's robots are (see ROBOT_SECRETS).
 SECRETS = (
-    "POSTGRES_ADMIN_PASSWORD",
-    "PG_INGEST",
-    "PG_TRANSFORM",
-    "PG_RULES",
-    "PG_ERP",
-    "ERP_PASSWORD",
-    "GRAFANA_ADMIN_PASSWORD",
-    "TOKEN_SIGNING_KEY",
+    "ROLLSYNC_SECRETS_DIR",
+    "ROLLSYNC_SECRETS_GID",
     "ALERT_WECOM_URL",
     "ALERT_DINGTALK_URL",
     "ALERT_DINGTALK_SECRET",
 )
+SECRETS_DIR = "/nonexistent/rollsync-test-secrets"  # compose config only names the files, never reads them
 MIGRATE = {"ingest": "migrate-ingest", "transform": "migrate-transform", "rules": "migrate-rules"}
 MIGRATE["erp-connector"] = "migrate-erp"
 INFRA = ("kafka", "postgres", "edge", "prometheus", "alertmanager", "grafana")
@@ -50,7 +59,8 @@ INFRA = ("kafka", "postgres", "edge", "prometheus", "alertmanager", "grafana")
 def _env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SECRETS and k != "ROLLSYNC_ENV"}
     env.update({name: f"{STRONG_SECRET}-{name.lower()}" for name in SECRETS})
-    env["TOKEN_SIGNING_KEY"] = "-----BEGIN PRIVATE KEY-----\n(test)\n-----END PRIVATE KEY-----\n"
+    env["ROLLSYNC_SECRETS_DIR"] = SECRETS_DIR
+    env["ROLLSYNC_SECRETS_GID"] = "10001"
     env.update(overrides)
     return env
 
@@ -122,20 +132,67 @@ def test_secrets_reach_containers_as_files_never_as_environment_values() -> None
             elif value not in _mounted(service):
                 leaks.append(f"{name}: {key}={value} is not a secret it mounts")
     assert not leaks, ", ".join(leaks)
-    files = set(SECRETS) - set(ROBOT_SECRETS)
-    sources = {s["environment"] for s in project["secrets"].values()}
-    assert sources == {*files, "ALERTMANAGER_SMTP_PASSWORD"}
-    required = {re.sub(r"^\$\{([A-Z0-9_]+):\?.*$", r"\1", v) for v in raw["x-required-secrets"]}
-    assert required == files
+    assert set(project["secrets"]) == set(SECRET_FILES)
+    # Not one secret from an environment variable: compose can only copy those into a writable container.
+    assert not [n for n, s in project["secrets"].items() if set(s) - {"name", "file"}]
+    assert "x-required-secrets" not in raw and "x-secret" not in raw
 
 
-def test_the_services_secret_files_are_readable_by_their_user_only() -> None:
-    services = _project()["services"]
-    for name in (*SERVICES, *MIGRATE.values(), "erp-simulator"):
-        for secret in services[name]["secrets"]:
-            assert (secret["uid"], secret["gid"], int(str(secret["mode"]), 8)) == ("10001", "10001", 0o400), (
-                name
-            )
+def _run_compose_secrets(stack: Path, folder: Path, env: dict[str, str]) -> dict[str, str]:
+    out = run(["bash", str(stack), "compose-secrets", str(folder)], env=env)
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def test_every_secret_is_a_file_in_the_secrets_dir_and_compose_refuses_without_it() -> None:
+    """Outside Swarm, Compose bind-mounts file-sourced secrets into read-only containers (an environment-sourced
+    one cannot be created there) and ignores uid/gid/mode: the host files' own modes are what counts."""
+    project = _project()
+    for name, secret in project["secrets"].items():
+        assert secret.get("file") == f"{SECRETS_DIR}/{name}", name
+    for name, service in project["services"].items():
+        for secret in service.get("secrets") or []:
+            assert not {"uid", "gid", "mode"} & set(secret), f"{name}: uid/gid/mode are ignored outside Swarm"
+    assert project["services"]["ingest"]["group_add"] == ["10001"]  # the signing key's group
+    assert not [n for n, s in project["services"].items() if s.get("group_add") and n != "ingest"]
+
+
+def test_compose_secrets_writes_0444_files_in_a_0700_dir_and_the_key_0440(tmp_path: Path) -> None:
+    """`scripts/stack.sh compose-secrets DIR`: the files docker-compose.yml mounts, from .local/secrets.env and
+    the signing key (a copy of the checkout's .local, so the test never touches a developer's secrets)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    for script in ("stack.sh", "lib.sh"):
+        shutil.copy2(ROOT / "scripts" / script, checkout / "scripts" / script)
+    folder = tmp_path / "out" / "secrets"
+    env = {k: v for k, v in os.environ.items() if k != "ALERTMANAGER_SMTP_PASSWORD"}
+    stack = checkout / "scripts" / "stack.sh"
+    printed = _run_compose_secrets(stack, folder, env)
+    if os.geteuid() == 0:
+        assert printed == {"ROLLSYNC_SECRETS_DIR": str(folder), "ROLLSYNC_SECRETS_GID": "10001"}
+    else:
+        assert printed == {"ROLLSYNC_SECRETS_DIR": str(folder), "ROLLSYNC_SECRETS_GID": str(os.getgid())}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SECRET_FILES)
+    for path in folder.iterdir():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.name == "token_signing_key":
+            assert (mode, path.stat().st_gid) == (0o440, int(printed["ROLLSYNC_SECRETS_GID"]))
+        else:
+            assert mode == 0o444, path.name
+    local = checkout / ".local"
+    pairs = dict(line.split("=", 1) for line in (local / "secrets.env").read_text().splitlines())
+    for name in ("pg_ingest", "pg_transform", "pg_rules", "pg_erp", "erp_password"):
+        assert (folder / name).read_text() == pairs[name.upper()], name
+    assert (folder / "token_signing_key").read_text() == (local / "secrets" / "token-signing.pem").read_text()
+    admin = {n: (folder / n).read_text() for n in ("postgres_admin_password", "grafana_admin_password")}
+    assert all(len(v) == 32 for v in admin.values()) and len(set(admin.values())) == 2
+    assert (folder / "smtp_password").read_text() == ""  # no SMTP relay until one is written
+    # Run again: the compose-only secrets are kept, an SMTP password given is written, the dir stays closed.
+    folder.chmod(0o755)
+    _run_compose_secrets(stack, folder, {**env, "ALERTMANAGER_SMTP_PASSWORD": "smtp-" + STRONG_SECRET})
+    assert {n: (folder / n).read_text() for n in admin} == admin
+    assert (folder / "smtp_password").read_text() == "smtp-" + STRONG_SECRET
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_every_image_is_built_here_or_pinned_to_a_version() -> None:
@@ -192,22 +249,16 @@ def test_each_service_gets_every_setting_it_requires() -> None:
 
 def test_only_ingest_gets_the_signing_key_and_the_others_its_jwks() -> None:
     services = _project()["services"]
-    [secret] = services["ingest"]["secrets"]
-    assert (secret["source"], secret["uid"], secret["gid"], secret["mode"]) == (
-        "token_signing_key",
-        "10001",
-        "10001",
-        "0400",
-    )
+    assert {s["source"] for s in services["ingest"]["secrets"]} == {"pg_ingest", "token_signing_key"}
     assert (
         services["ingest"]["environment"]["INGEST_TOKEN_SIGNING_KEY_FILE"] == "/run/secrets/token_signing_key"
     )
     for svc in ("transform", "rules", "erp-connector"):
         env = services[svc]["environment"]
-        assert not services[svc].get("secrets"), svc
+        assert "token_signing_key" not in {s["source"] for s in services[svc].get("secrets") or []}, svc
         assert not [k for k in env if "TOKEN_SECRET" in k or "SIGNING" in k], svc
         assert env[f"{SERVICES[svc][1]}TOKEN_JWKS_URL"] == "http://ingest:8101/.well-known/jwks.json", svc
-    assert _project()["secrets"]["token_signing_key"]["environment"] == "TOKEN_SIGNING_KEY"
+    assert _project()["secrets"]["token_signing_key"]["file"] == f"{SECRETS_DIR}/token_signing_key"
 
 
 def test_migrations_and_services_share_one_password_per_schema() -> None:

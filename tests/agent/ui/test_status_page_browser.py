@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -134,7 +134,8 @@ def test_counts_and_hostile_rows_render_as_text(
     assert text_of(browser, "pending") == "3"
     assert text_of(browser, "rejected-count") == "2"
     first = in_page(
-        browser, "return [...document.querySelectorAll('#rejected tr:nth-child(2) td')].map(td => td.innerText)"
+        browser,
+        "return [...document.querySelectorAll('#rejected tr:nth-child(2) td')].map(td => td.innerText)",
     )
     assert first[:4] == [HOSTILE_CONTRACT, "P-1", HOSTILE_REASON, HOSTILE_MESSAGE.strip()]
     assert browser.find_elements(By.CSS_SELECTOR, "img, #injected, b") == []

@@ -458,9 +458,7 @@ async def test_seed_q3_force_resync_of_a_customer_the_rules_skip_requests_nothin
 async def test_seed_q3_in_the_seeds_form_an_sql_status_update_is_worked_off_as_a_resync(
     customers: Callable[..., Awaitable[str]], rules_pool: asyncpg.Pool
 ) -> None:
-    customer_id = await customers(
-        phone=mobile(), company_name=unique_company(), marked_as_important=True
-    )
+    customer_id = await customers(phone=mobile(), company_name=unique_company(), marked_as_important=True)
     await rules_pool.execute(
         "UPDATE customers_unified SET erp_sync_status = 'failed' WHERE id = $1", customer_id
     )

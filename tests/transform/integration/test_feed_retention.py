@@ -27,6 +27,7 @@ from transform.config import Settings
 from transform.domain.cursor import Cursor, Position
 from transform.entrypoints.http import router
 from transform.main import Context
+from transform.service_layer.configuration import ConfigurationCache
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "transform" / "migrations"
@@ -65,7 +66,8 @@ async def _feed() -> AsyncIterator[tuple[asyncpg.Pool, Get, Pruner]]:
         settings = Settings(postgres={"user": "transform", "password": "unused"}, token_secret=SECRET)
         app = base_app("transform", Metrics("transform"), _no_lifespan)
         app.include_router(router)
-        app.state.ctx = Context(settings, pool, TokenVerifier(SECRET, "rollsync-ingest", "rollsync"))
+        tokens = TokenVerifier(SECRET, "rollsync-ingest", "rollsync")
+        app.state.ctx = Context(settings, pool, tokens, ConfigurationCache(pool, 30))
         pruner = Pruner(
             pool, [retention_policy(settings.retention.feed_days)], Metrics("t"), interval_s=60, batch_size=2
         )

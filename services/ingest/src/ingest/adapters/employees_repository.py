@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from ingest.domain.employees import Employee
 
 
-async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id: str) -> set[str]:
-    """Create or change the rows; returns the numbers written (an identical row is left alone)."""
+async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id: str) -> dict[str, int]:
+    """Create or change the rows; returns the numbers written with their new version (an identical row is
+    left alone, its version too)."""
     rows = await conn.fetch(
         "INSERT INTO employees AS e (employee_no, name, workshop, processes, active, client_id)"
         " SELECT t.no, t.name, t.workshop, string_to_array(t.processes, E'\\x1f'), t.active, $6"
@@ -19,10 +20,10 @@ async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id:
         "  AS t(no, name, workshop, processes, active)"
         " ON CONFLICT (employee_no) DO UPDATE SET name = EXCLUDED.name, workshop = EXCLUDED.workshop,"
         "  processes = EXCLUDED.processes, active = EXCLUDED.active, client_id = EXCLUDED.client_id,"
-        "  updated_at = now()"
+        "  updated_at = now(), version = e.version + 1"
         " WHERE (e.name, e.workshop, e.processes, e.active)"
         "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.workshop, EXCLUDED.processes, EXCLUDED.active)"
-        " RETURNING employee_no",
+        " RETURNING employee_no, version",
         [e.number for e in employees],
         [e.name for e in employees],
         [e.workshop for e in employees],
@@ -30,7 +31,7 @@ async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id:
         [e.active for e in employees],
         client_id,
     )
-    return {r["employee_no"] for r in rows}
+    return {r["employee_no"]: r["version"] for r in rows}
 
 
 async def reporter_flag(conn: asyncpg.Connection, updated_by: str) -> str | None:

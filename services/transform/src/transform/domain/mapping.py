@@ -86,24 +86,26 @@ class _RowAssembly:
     def __init__(self, mapping: FieldMapping, catalog: ProcessCatalog) -> None:
         self.mapping = mapping
         self.catalog = catalog
-        self.processes = {column_key(name): name for name in sorted(catalog.process_names)}
+        self.processes = catalog.column_processes  # aliases and former names resolve to the process
         self.fields: dict[str, object] = dict.fromkeys(mapping.targets)
         self.statuses: dict[str, ProcessStatus | None] = dict.fromkeys(self.processes.values())
         self.issues: list[NormalizationIssue] = []
         self.unknown_columns: dict[str, object] = {}
         self.unknown_statuses: dict[str, str] = {}
         self.seen: set[str] = set()
+        self.taken: set[str] = set()  # processes already given a status: an alias column and its process
 
     def take(self, column: str, value: object) -> None:
         key = column_key(column)
         if key in BOOKKEEPING_COLUMNS:
             return
-        if key in self.seen:
+        if key in self.seen or self.processes.get(key, "") in self.taken:
             self._take_duplicate(column, value)
         elif key in self.mapping.by_column:
             self._take_field(self.mapping.by_column[key], value)
         elif key in self.processes:
             self._take_status(self.processes[key], value)
+            self.taken.add(self.processes[key])
         else:
             self.unknown_columns[column] = value
         self.seen.add(key)

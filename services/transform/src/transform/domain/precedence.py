@@ -25,6 +25,9 @@ class ProcessState:
     reported_by: str | None = None
     uploaded_by: str | None = None
     report_received_at: datetime | None = None  # server time; rows from before it existed fall back
+    reporter_flag: str | None = (
+        None  # the report's: 'unknown' / 'inactive' reporter (ingest decides), else None
+    )
 
     @property
     def report_time(self) -> datetime | None:
@@ -64,10 +67,16 @@ def after_report(
     at: datetime,
     by: str,
     received_at: datetime | None = None,
+    reporter_flag: str | None = None,
 ) -> ProcessState:
     base = prev or ProcessState(process, seq)
     return replace(
-        base, reported_status=status, reported_at=at, reported_by=by, report_received_at=received_at or at
+        base,
+        reported_status=status,
+        reported_at=at,
+        reported_by=by,
+        report_received_at=received_at or at,
+        reporter_flag=reporter_flag,
     )
 
 
@@ -81,6 +90,7 @@ class Report:
     update_time: datetime
     updated_by: str
     received_at: datetime | None = None  # ingest's clock; None only for events from before it was sent
+    reporter_flag: str | None = None
 
     @property
     def time(self) -> datetime:
@@ -100,6 +110,6 @@ def overlay(
         if held is None or r.time > held:
             seq = prev.seq if prev else 1000 + len(merged)
             merged[r.process] = after_report(
-                prev, r.process, seq, r.status, r.update_time, r.updated_by, r.received_at
+                prev, r.process, seq, r.status, r.update_time, r.updated_by, r.received_at, r.reporter_flag
             )
     return merged

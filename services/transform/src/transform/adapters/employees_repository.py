@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from transform.domain.normalize import normalize_text
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ async def keep_newer(conn: asyncpg.Connection, employees: list[EmployeeChanged])
              processes = excluded.processes, active = excluded.active, version = excluded.version, updated_at = now()
            WHERE e.version < excluded.version
            RETURNING employee_no""",
-        [e.number for e in employees],
+        [normalize_text(e.number) or e.number for e in employees],  # queried in the same form
         [e.name for e in employees],
         [e.workshop for e in employees],
         ["\x1f".join(e.processes) for e in employees],  # ingest refuses control characters in names

@@ -21,7 +21,7 @@ class EmployeeQueueError(Exception):
 
 async def apply_employees(conn: asyncpg.Connection, events: list[EmployeeChanged]) -> None:
     """Newest version per number in the batch; the table's version guard absorbs duplicates and reordering."""
-    newest: dict[str, EmployeeChanged] = {}
+    newest: dict[str, EmployeeChanged] = {}  # a batch may hold several versions of one employee
     for e in events:
         if e.number not in newest or e.version > newest[e.number].version:
             newest[e.number] = e

@@ -37,12 +37,16 @@ async def api(
 
 
 async def _employees(api: dict[str, Any], *rows: dict[str, Any]) -> None:
-    r = await api["http"].post(f"{api['ingest']}/sync/employees/batch", json={"employees": list(rows)}, headers=api["auth"])
+    r = await api["http"].post(
+        f"{api['ingest']}/sync/employees/batch", json={"employees": list(rows)}, headers=api["auth"]
+    )
     assert r.status_code == 200 and r.json()["rejected"] == 0, r.text
 
 
 async def _lines(api: dict[str, Any], rows: list[dict[str, str]]) -> None:
-    r = await api["http"].post(f"{api['ingest']}/sync/contracts/batch", json={"contracts": rows}, headers=api["auth"])
+    r = await api["http"].post(
+        f"{api['ingest']}/sync/contracts/batch", json={"contracts": rows}, headers=api["auth"]
+    )
     assert r.json()["accepted"] == len(rows), r.text
 
 
@@ -89,17 +93,23 @@ async def test_my_queue_lists_the_contracts_waiting_at_my_processes_and_follows_
         return await _mine(api, floor["sprayer"]) == [floor["grind"]]
 
     await eventually(moved)
-    everyone = await api["http"].get(f"{api['transform']}/contracts", params={"q": api["tag"]}, headers=api["auth"])
+    everyone = await api["http"].get(
+        f"{api['transform']}/contracts", params={"q": api["tag"]}, headers=api["auth"]
+    )
     assert everyone.json()["total"] == 2  # without `employee` nothing is filtered
 
 
-async def test_a_full_width_number_finds_the_same_employee(api: dict[str, Any], floor: dict[str, str]) -> None:
+async def test_a_full_width_number_finds_the_same_employee(
+    api: dict[str, Any], floor: dict[str, str]
+) -> None:
     await eventually(lambda: _mine(api, floor["sprayer"]))
     wide = "".join(chr(ord(ch) + 0xFEE0) for ch in floor["sprayer"])
     assert await _mine(api, wide) == [floor["spray"]]
 
 
-async def test_an_unknown_or_inactive_employee_has_no_queue(api: dict[str, Any], floor: dict[str, str]) -> None:
+async def test_an_unknown_or_inactive_employee_has_no_queue(
+    api: dict[str, Any], floor: dict[str, str]
+) -> None:
     async def inactive() -> httpx.Response | None:
         r = await _queue(api, floor["gone"])
         return r if r.status_code != 404 else None
@@ -112,13 +122,17 @@ async def test_an_unknown_or_inactive_employee_has_no_queue(api: dict[str, Any],
     assert (r.status_code, r.json()["code"]) == (422, "invalid_request")
 
 
-async def test_the_reporter_flag_shows_in_the_contract_detail(api: dict[str, Any], floor: dict[str, str]) -> None:
+async def test_the_reporter_flag_shows_in_the_contract_detail(
+    api: dict[str, Any], floor: dict[str, str]
+) -> None:
     await eventually(lambda: _mine(api, floor["sprayer"]))  # the list has reached ingest and transform
     c = floor["spray"]
     by = {"热喷涂": floor["sprayer"], "陶瓷磨削": floor["gone"], "抛光": f"nobody-{api['tag']}"}
     for process, who in by.items():
         body = {process: "进行中", "updated_by": who}
-        r = await api["http"].put(f"{api['ingest']}/sync/contracts/{c}/progress", json=body, headers=api["auth"])
+        r = await api["http"].put(
+            f"{api['ingest']}/sync/contracts/{c}/progress", json=body, headers=api["auth"]
+        )
         assert r.status_code == 200, r.text
 
     async def flags() -> dict[str, Any] | None:
@@ -138,20 +152,28 @@ async def test_transform_copy_never_moves_back_on_a_late_event(
     await _employees(api, {"number": number, "name": "喷涂工", "processes": ["镀铬"]})  # version 2
 
     async def copied() -> bool:
-        return await admin.fetchval("SELECT version FROM transform.employees WHERE employee_no = $1", number) == 2
+        got = await admin.fetchval("SELECT version FROM transform.employees WHERE employee_no = $1", number)
+        return bool(got == 2)
 
     await eventually(copied)
-    stale = EmployeeChanged(number=number, version=1, name="旧", workshop="", processes=["热喷涂"], active=True)
-    late = Envelope[EmployeeChanged](event_type="EmployeeChanged", source="test", correlation_id="t", payload=stale)
+    stale = EmployeeChanged(
+        number=number, version=1, name="旧", workshop="", processes=["热喷涂"], active=True
+    )
+    late = Envelope[EmployeeChanged](
+        event_type="EmployeeChanged", source="test", correlation_id="t", payload=stale
+    )
     await publish(topics.INGEST_EMPLOYEE_CHANGED, number, late)
 
     async def consumed() -> bool:
         return bool(
             await admin.fetchval(
-                "SELECT 1 FROM transform.inbox WHERE consumer = 'transform-employees' AND event_id = $1", late.event_id
+                "SELECT 1 FROM transform.inbox WHERE consumer = 'transform-employees' AND event_id = $1",
+                late.event_id,
             )
         )
 
     await eventually(consumed)
-    row = await admin.fetchrow("SELECT processes, version FROM transform.employees WHERE employee_no = $1", number)
+    row = await admin.fetchrow(
+        "SELECT processes, version FROM transform.employees WHERE employee_no = $1", number
+    )
     assert row is not None and (row["processes"], row["version"]) == (["镀铬"], 2)

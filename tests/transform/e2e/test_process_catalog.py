@@ -48,7 +48,9 @@ async def _call(api: dict[str, Any], method: str, path: str, body: Any = None) -
 async def _contract(api: dict[str, Any], columns: dict[str, str], name: str = "陶瓷网纹辊") -> str:
     c = f"PC{uuid.uuid4().hex[:8]}"
     row = {"合同编号": c, "产品ID": "P1", "产品名称": name, **columns}
-    r = await api["http"].post(f"{api['ingest']}/sync/contracts/batch", json={"contracts": [row]}, headers=api["auth"])
+    r = await api["http"].post(
+        f"{api['ingest']}/sync/contracts/batch", json={"contracts": [row]}, headers=api["auth"]
+    )
     assert r.json()["accepted"] == 1, r.text
     return c
 
@@ -100,7 +102,9 @@ async def test_an_added_process_reaches_ingest_and_its_alias_maps_the_local_colu
 
     answer = await eventually(accepted)
     assert answer.json()["updates"][0]["process"] == name
-    copy = await admin.fetchrow("SELECT name, aliases, version FROM ingest.process_catalog WHERE name = $1", name)
+    copy = await admin.fetchrow(
+        "SELECT name, aliases, version FROM ingest.process_catalog WHERE name = $1", name
+    )
     assert copy is not None and (copy["aliases"], copy["version"]) == ([alias], 1)
     # A line uploaded with the alias as its column shows the process under the cloud's name.
     line_c = await _contract(api, {"基辊加工": "已完成", alias: "进行中"})
@@ -129,10 +133,14 @@ async def test_a_rename_keeps_the_old_name_resolving_with_history_everywhere(
     # transform moved the line's stored state to the new name; ingest's copy follows through the event,
     # and the process's version sequence continues under the new name.
     line = await _detail(api, c)
-    assert {p["process"] for p in line["processes"]} >= {new} and old not in {p["process"] for p in line["processes"]}
+    assert {p["process"] for p in line["processes"]} >= {new} and old not in {
+        p["process"] for p in line["processes"]
+    }
 
     async def renamed_in_ingest() -> bool:
-        return bool(await admin.fetchval("SELECT 1 FROM ingest.process_catalog WHERE name = $1 AND version = 2", new))
+        return bool(
+            await admin.fetchval("SELECT 1 FROM ingest.process_catalog WHERE name = $1 AND version = 2", new)
+        )
 
     await eventually(renamed_in_ingest)
     done = await _report(api, c, old, "已完成")  # the local system's column still says the old name
@@ -143,7 +151,9 @@ async def test_a_rename_keeps_the_old_name_resolving_with_history_everywhere(
 
 async def _reported(api: dict[str, Any], contract: str, process: str, status: str) -> bool:
     line = await _detail(api, contract)
-    return bool(line) and {p["process"]: p["reported_status"] for p in line["processes"]}.get(process) == status
+    return (
+        bool(line) and {p["process"]: p["reported_status"] for p in line["processes"]}.get(process) == status
+    )
 
 
 async def test_reordering_a_route_and_setting_weights_change_new_lines_progress(api: dict[str, Any]) -> None:
@@ -157,7 +167,9 @@ async def test_reordering_a_route_and_setting_weights_change_new_lines_progress(
         assert [s["process"] for s in steps] == moved
         assert [s["seq"] for s in steps] == [10 * (i + 1) for i in range(len(moved))]
         assert {s["process"]: s["weight"] for s in steps} == {s["process"]: s["weight"] for s in before}
-        w = await _call(api, "PUT", "/process-routes/repair/weights", {"weights": {moved[0]: 9, moved[1]: "1"}})
+        w = await _call(
+            api, "PUT", "/process-routes/repair/weights", {"weights": {moved[0]: 9, moved[1]: "1"}}
+        )
         assert w.status_code == 200, w.text
         c = await _contract(api, {moved[0]: "已完成", moved[1]: "未开始"}, name="网纹辊修复")
         line = await eventually(lambda: _detail(api, c))
@@ -175,7 +187,9 @@ async def test_a_retired_process_leaves_routes_and_reports(api: dict[str, Any]) 
     before = (await _call(api, "GET", "/processes")).json()["routes"]["chrome"]
     steps = [s["process"] for s in before]
     try:
-        assert (await _call(api, "PUT", "/process-routes/chrome", {"steps": [*steps, name]})).status_code == 200
+        assert (
+            await _call(api, "PUT", "/process-routes/chrome", {"steps": [*steps, name]})
+        ).status_code == 200
         busy = await _call(api, "POST", f"/processes/{name}/retire")
         assert (busy.status_code, busy.json()["code"]) == (409, "process_in_route")
         assert (await _call(api, "PUT", "/process-routes/chrome", {"steps": steps})).status_code == 200
@@ -204,7 +218,13 @@ async def test_a_retired_process_leaves_routes_and_reports(api: dict[str, Any]) 
         ("POST", "/processes", {"name": "a/b"}, 422, "invalid_name"),
         ("POST", "/processes", {"name": ""}, 422, "invalid_name"),
         ("POST", "/processes", {"name": "x" * 41}, 422, "invalid_name"),
-        ("POST", "/processes", {"name": "新X", "aliases": [f"别名{i}" for i in range(21)]}, 422, "too_many_aliases"),
+        (
+            "POST",
+            "/processes",
+            {"name": "新X", "aliases": [f"别名{i}" for i in range(21)]},
+            422,
+            "too_many_aliases",
+        ),
         ("POST", "/processes", ["热喷涂"], 422, "invalid_request"),
         ("POST", "/processes/无此工序/rename", {"name": "新名"}, 404, "process_not_found"),
         ("POST", "/processes/热喷涂/rename", {"name": "陶瓷磨削"}, 422, "duplicate_name"),
@@ -237,7 +257,9 @@ async def test_a_full_width_name_is_stored_half_width(api: dict[str, Any]) -> No
 
 async def test_malformed_json_is_400(api: dict[str, Any]) -> None:
     r = await api["http"].post(
-        f"{api['transform']}/processes", content=b"{", headers={**api["auth"], "Content-Type": "application/json"}
+        f"{api['transform']}/processes",
+        content=b"{",
+        headers={**api["auth"], "Content-Type": "application/json"},
     )
     assert (r.status_code, r.json()["code"]) == (400, "malformed_json")
 
@@ -251,13 +273,19 @@ async def test_ingest_copy_never_moves_back_on_a_late_or_repeated_event(
     assert r.json()["version"] == 2
 
     async def copied() -> bool:
-        got = await admin.fetchval("SELECT version FROM ingest.process_catalog WHERE process_id = $1", added["id"])
-        return got == 2
+        got = await admin.fetchval(
+            "SELECT version FROM ingest.process_catalog WHERE process_id = $1", added["id"]
+        )
+        return bool(got == 2)
 
     await eventually(copied)
     stale = ProcessChanged(process_id=added["id"], version=1, name=name, active=True, change="added")
-    late = Envelope[ProcessChanged](event_type="ProcessChanged", source="test", correlation_id="t", payload=stale)
-    again = Envelope[ProcessChanged](event_type="ProcessChanged", source="test", correlation_id="t", payload=stale)
+    late = Envelope[ProcessChanged](
+        event_type="ProcessChanged", source="test", correlation_id="t", payload=stale
+    )
+    again = Envelope[ProcessChanged](
+        event_type="ProcessChanged", source="test", correlation_id="t", payload=stale
+    )
     for envelope in (late, again, late):  # a late version 1, the same once more, and a redelivery
         await publish(topics.TRANSFORM_PROCESS_CHANGED, str(added["id"]), envelope)
 
@@ -266,8 +294,10 @@ async def test_ingest_copy_never_moves_back_on_a_late_or_repeated_event(
             "SELECT count(*) FROM ingest.inbox WHERE consumer = 'ingest-processes' AND event_id = any($1::uuid[])",
             [late.event_id, again.event_id],
         )
-        return seen == 2
+        return bool(seen == 2)
 
     await eventually(consumed)
-    row = await admin.fetchrow("SELECT aliases, version FROM ingest.process_catalog WHERE process_id = $1", added["id"])
+    row = await admin.fetchrow(
+        "SELECT aliases, version FROM ingest.process_catalog WHERE process_id = $1", added["id"]
+    )
     assert row is not None and (row["aliases"], row["version"]) == ([alias], 2)  # never back to version 1

@@ -74,7 +74,9 @@ def test_a_name_of_another_process_or_a_contract_field_is_not_free() -> None:
 
 def test_a_route_keeps_its_weights_and_takes_new_ones_in_the_given_order() -> None:
     steps = parse_route(
-        {"steps": ["陶瓷磨削", {"process": "喷涂(底层)", "weight": "2.5"}]}, CATALOG, {"陶瓷磨削": Decimal("4.5")}
+        {"steps": ["陶瓷磨削", {"process": "喷涂(底层)", "weight": "2.5"}]},
+        CATALOG,
+        {"陶瓷磨削": Decimal("4.5")},
     )
     assert steps == (RouteStep("陶瓷磨削", Decimal("4.5")), RouteStep("热喷涂", Decimal("2.5")))
     assert route_seqs(3) == [10, 20, 30]
@@ -122,12 +124,17 @@ def test_weights_resolve_names_and_must_be_on_the_route() -> None:
 
 def test_an_alias_column_lands_on_its_process_and_a_second_spelling_is_kept_aside() -> None:
     catalog = catalog_from_rows(
-        DEFAULT_ROUTES, DEFAULT_TYPE_RULES, "gravure", process_names=[("热喷涂工序", "热喷涂"), ("热喷涂", "热喷涂")]
+        DEFAULT_ROUTES,
+        DEFAULT_TYPE_RULES,
+        "gravure",
+        process_names=[("热喷涂工序", "热喷涂"), ("热喷涂", "热喷涂")],
     )
     row = standardize({"合同编号": "H1", "产品ID": "P1", "热喷涂工序": "进行中"}, DEFAULT_MAPPING, catalog)
     assert row.process_statuses["热喷涂"] == "进行中" and row.unknown_columns == {}
     both = standardize(
-        {"合同编号": "H1", "产品ID": "P1", "热喷涂": "已完成", "热喷涂工序": "进行中"}, DEFAULT_MAPPING, catalog
+        {"合同编号": "H1", "产品ID": "P1", "热喷涂": "已完成", "热喷涂工序": "进行中"},
+        DEFAULT_MAPPING,
+        catalog,
     )
     assert both.process_statuses["热喷涂"] == "已完成"
     assert both.unknown_columns == {"热喷涂工序": "进行中"} and both.issues
@@ -135,6 +142,8 @@ def test_an_alias_column_lands_on_its_process_and_a_second_spelling_is_kept_asid
 
 
 def test_a_catalogue_process_on_no_route_still_holds_a_status() -> None:
-    catalog = catalog_from_rows(DEFAULT_ROUTES, DEFAULT_TYPE_RULES, "gravure", process_names=[("新工序Z", "新工序Z")])
+    catalog = catalog_from_rows(
+        DEFAULT_ROUTES, DEFAULT_TYPE_RULES, "gravure", process_names=[("新工序Z", "新工序Z")]
+    )
     row = standardize({"合同编号": "H1", "产品ID": "P1", "新工序Z": "进行中"}, DEFAULT_MAPPING, catalog)
     assert row.process_statuses["新工序Z"] == "进行中" and row.unknown_columns == {}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from transform.domain.normalize import normalize_text
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import asyncpg

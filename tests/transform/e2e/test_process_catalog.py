@@ -111,6 +111,31 @@ async def test_an_added_process_reaches_ingest_and_its_alias_maps_the_local_colu
     line = await eventually(lambda: _detail(api, line_c))
     assert {p["process"]: p["uploaded_status"] for p in line["processes"]}[name] == "进行中"
     assert alias not in line["extra_columns"]
+    # Back to the factory: the feed names the process by the cloud's name and says which column the line used.
+    feed = f"{api['transform']}/sync/pending-updates"
+    cursor = (
+        await api["http"].get(feed, params={"since": "2100-01-01T00:00:00Z"}, headers=api["auth"])
+    ).json()
+    assert (await _report(api, line_c, name, "已完成")).status_code == 200
+    items: list[dict[str, Any]] = []
+
+    async def announced() -> dict[str, Any] | None:
+        nonlocal cursor
+        page = (
+            await api["http"].get(feed, params={"since": cursor["next_cursor"]}, headers=api["auth"])
+        ).json()
+        items.extend(page["contracts"])
+        cursor = page
+        return next((i for i in items if i["合同编号"] == line_c), None)
+
+    item = await eventually(announced)
+    assert item["processes"][name] | {"updated_at": None} == {
+        "status": "已完成",
+        "updated_by": "worker_li",
+        "updated_at": None,
+        "source": "report",
+        "column": alias,
+    }
 
 
 async def test_a_rename_keeps_the_old_name_resolving_with_history_everywhere(

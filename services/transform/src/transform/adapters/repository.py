@@ -108,6 +108,7 @@ def _state(r: Any) -> ProcessState:
         r["uploaded_by"],
         r["report_received_at"],
         r["reporter_flag"],
+        r["source_column"],
     )
 
 
@@ -265,14 +266,15 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
     await _bulk(
         conn,
         """INSERT INTO product_processes AS pp (contract_no, product_id, process, seq, uploaded_status, uploaded_at,
-             reported_status, reported_at, reported_by, uploaded_by, report_received_at, reporter_flag)
+             reported_status, reported_at, reported_by, uploaded_by, report_received_at, reporter_flag, source_column)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
-             $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
+             $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
            ON CONFLICT (contract_no, product_id, process) DO UPDATE SET seq = excluded.seq,
              uploaded_status = excluded.uploaded_status, uploaded_at = excluded.uploaded_at,
              reported_status = excluded.reported_status, reported_at = excluded.reported_at,
              reported_by = excluded.reported_by, uploaded_by = excluded.uploaded_by,
-             report_received_at = excluded.report_received_at, reporter_flag = excluded.reporter_flag""",
+             report_received_at = excluded.report_received_at, reporter_flag = excluded.reporter_flag,
+             source_column = excluded.source_column""",
         [
             (
                 k[0],
@@ -287,6 +289,7 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
                 s.uploaded_by,
                 s.report_received_at,
                 s.reporter_flag,
+                s.column,
             )
             for k, s in states
         ],

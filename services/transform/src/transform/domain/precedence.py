@@ -25,9 +25,10 @@ class ProcessState:
     reported_by: str | None = None
     uploaded_by: str | None = None
     report_received_at: datetime | None = None  # server time; rows from before it existed fall back
-    reporter_flag: str | None = (
-        None  # the report's: 'unknown' / 'inactive' reporter (ingest decides), else None
-    )
+    # The report's: 'unknown' / 'inactive' reporter (ingest decides), else None.
+    reporter_flag: str | None = None
+    # The line's column for this process as the local system names it (an alias, a former name), when known.
+    column: str | None = None
 
     @property
     def report_time(self) -> datetime | None:
@@ -49,14 +50,21 @@ class ProcessState:
 
 
 def after_upload(
-    prev: ProcessState | None, process: str, seq: int, status: str | None, at: datetime, by: str | None = None
+    prev: ProcessState | None,
+    process: str,
+    seq: int,
+    status: str | None,
+    at: datetime,
+    by: str | None = None,
+    column: str | None = None,
 ) -> ProcessState:
     stamp, who = (at, by) if status is not None else (None, None)
     if prev is None:
-        return ProcessState(process, seq, status, stamp, uploaded_by=who)
+        return ProcessState(process, seq, status, stamp, uploaded_by=who, column=column)
+    column = column or prev.column
     if prev.uploaded_status == status:
-        return replace(prev, seq=seq)
-    return replace(prev, seq=seq, uploaded_status=status, uploaded_at=stamp, uploaded_by=who)
+        return replace(prev, seq=seq, column=column)
+    return replace(prev, seq=seq, uploaded_status=status, uploaded_at=stamp, uploaded_by=who, column=column)
 
 
 def after_report(

@@ -177,3 +177,18 @@ async def test_transform_copy_never_moves_back_on_a_late_event(
         "SELECT processes, version FROM transform.employees WHERE employee_no = $1", number
     )
     assert row is not None and (row["processes"], row["version"]) == (["镀铬"], 2)
+
+
+async def test_an_employee_uploaded_before_the_events_existed_is_published_at_the_next_start(
+    api: dict[str, Any], admin: asyncpg.Connection, services: dict[str, ServiceProcess], floor: dict[str, str]
+) -> None:
+    number = f"E{api['tag']}OLD"
+    await admin.execute(  # as migration 0054 leaves a row of the old release: never announced
+        "INSERT INTO ingest.employees (employee_no, name, processes, client_id, announced)"
+        " VALUES ($1, '老员工', '{热喷涂}', 'before', false)",
+        number,
+    )
+    services["ingest"].stop()
+    services["ingest"].start()
+    assert await eventually(lambda: _mine(api, number)) == [floor["spray"]]
+    assert await admin.fetchval("SELECT announced FROM ingest.employees WHERE employee_no = $1", number)

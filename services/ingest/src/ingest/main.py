@@ -16,7 +16,7 @@ from ingest.adapters.tokens import JwtTokens
 from ingest.config import Settings
 from ingest.entrypoints.http import router
 from ingest.entrypoints.kafka import on_process_changed
-from ingest.service_layer.employees import flagged_reporter_gauge
+from ingest.service_layer.employees import announce_unannounced, flagged_reporter_gauge
 from ingest.service_layer.heartbeat import LastSeen, last_seen_gauges
 
 SCHEMA = "ingest"
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.token_ttl_s,
             )
             app.state.ctx = Context(settings, rt.pool, tokens, LastSeen(rt.pool, settings.last_seen_every_s))
+            await announce_unannounced(rt.pool, "ingest-start")  # the list uploaded before its events existed
             rt.subscribe(
                 topics.TRANSFORM_PROCESS_CHANGED, PROCESSES_GROUP, on_process_changed(), max_records=100
             )

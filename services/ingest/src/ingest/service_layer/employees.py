@@ -79,6 +79,15 @@ async def upload_employees(
     return body
 
 
+async def announce_unannounced(pool: asyncpg.Pool, correlation_id: str) -> int:
+    """At start: publish the employees uploaded before their changes were published (once)."""
+    async with pool.acquire() as conn, conn.transaction():
+        employees = await repo.unannounced(conn)
+        await outbox.add(conn, SCHEMA, [_changed(e, e.index, correlation_id) for e in employees])
+        await repo.mark_announced(conn, [e.number for e in employees])
+    return len(employees)
+
+
 def flagged_reporter_gauge(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
     """rollsync_progress_flagged_reporter{flag}: stored progress states whose last reporter was not an active
     employee ('unknown' or 'inactive'). Read from the database at scrape time, so every replica agrees."""

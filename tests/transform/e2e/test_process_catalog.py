@@ -112,23 +112,9 @@ async def test_an_added_process_reaches_ingest_and_its_alias_maps_the_local_colu
     assert {p["process"]: p["uploaded_status"] for p in line["processes"]}[name] == "进行中"
     assert alias not in line["extra_columns"]
     # Back to the factory: the feed names the process by the cloud's name and says which column the line used.
-    feed = f"{api['transform']}/sync/pending-updates"
-    cursor = (
-        await api["http"].get(feed, params={"since": "2100-01-01T00:00:00Z"}, headers=api["auth"])
-    ).json()
+    cursor = await _feed_end(api)
     assert (await _report(api, line_c, name, "已完成")).status_code == 200
-    items: list[dict[str, Any]] = []
-
-    async def announced() -> dict[str, Any] | None:
-        nonlocal cursor
-        page = (
-            await api["http"].get(feed, params={"since": cursor["next_cursor"]}, headers=api["auth"])
-        ).json()
-        items.extend(page["contracts"])
-        cursor = page
-        return next((i for i in items if i["合同编号"] == line_c), None)
-
-    item = await eventually(announced)
+    item = await _feed_item(api, cursor, line_c, name, "已完成")
     assert item["processes"][name] | {"updated_at": None} == {
         "status": "已完成",
         "updated_by": "worker_li",
@@ -136,6 +122,30 @@ async def test_an_added_process_reaches_ingest_and_its_alias_maps_the_local_colu
         "source": "report",
         "column": alias,
     }
+
+
+async def _feed_end(api: dict[str, Any]) -> str:
+    feed = f"{api['transform']}/sync/pending-updates"
+    r = await api["http"].get(feed, params={"since": "2100-01-01T00:00:00Z"}, headers=api["auth"])
+    return str(r.json()["next_cursor"])
+
+
+async def _feed_item(
+    api: dict[str, Any], cursor: str, contract: str, process: str, status: str
+) -> dict[str, Any]:
+    """The first feed item after `cursor` for `contract` that shows `process` in `status`."""
+    feed, since, items = f"{api['transform']}/sync/pending-updates", cursor, []
+
+    async def found() -> dict[str, Any] | None:
+        nonlocal since
+        page = (await api["http"].get(feed, params={"since": since}, headers=api["auth"])).json()
+        items.extend(page["contracts"])
+        since = page["next_cursor"]
+        mine = (i for i in items if i["合同编号"] == contract)
+        return next((i for i in mine if i["processes"].get(process, {}).get("status") == status), None)
+
+    item: dict[str, Any] = await eventually(found)
+    return item
 
 
 async def test_a_rename_keeps_the_old_name_resolving_with_history_everywhere(
@@ -168,10 +178,13 @@ async def test_a_rename_keeps_the_old_name_resolving_with_history_everywhere(
         )
 
     await eventually(renamed_in_ingest)
+    cursor = await _feed_end(api)
     done = await _report(api, c, old, "已完成")  # the local system's column still says the old name
     assert done.status_code == 200, done.text
     assert done.json()["updates"][0] == {"process": new, "status": "已完成", "version": 2}
     await eventually(lambda: _reported(api, c, new, "已完成"))
+    item = await _feed_item(api, cursor, c, new, "已完成")
+    assert item["processes"][new]["column"] == old  # the agent writes the status back into the old column
 
 
 async def _reported(api: dict[str, Any], contract: str, process: str, status: str) -> bool:

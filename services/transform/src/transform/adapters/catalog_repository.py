@@ -86,15 +86,21 @@ async def rename(conn: asyncpg.Connection, process_id: int, old: str, new: str) 
     await add_names(conn, process_id, [new], "name")
     await conn.execute("UPDATE processes SET name = $2 WHERE process_id = $1", process_id, new)
     await conn.execute("UPDATE process_routes SET process = $2 WHERE process = $1", old, new)
-    for table in ("product_processes", "progress_reports"):
-        # A line that already holds a row under the new name (a column spelled so) keeps that one.
-        await conn.execute(
-            f"UPDATE {table} t SET process = $2 WHERE t.process = $1 AND NOT EXISTS ("  # noqa: S608 - fixed names
-            f" SELECT 1 FROM {table} o WHERE o.contract_no = t.contract_no AND o.product_id = t.product_id"
-            " AND o.process = $2)",
-            old,
-            new,
-        )
+    # A line that already holds a row under the new name (a column spelled so) keeps that one. A line state
+    # without a recorded column (stored before columns were) used the old name: the agent writes back there.
+    await conn.execute(
+        "UPDATE product_processes t SET process = $2, source_column = coalesce(t.source_column, $1)"
+        " WHERE t.process = $1 AND NOT EXISTS (SELECT 1 FROM product_processes o WHERE o.contract_no = t.contract_no"
+        " AND o.product_id = t.product_id AND o.process = $2)",
+        old,
+        new,
+    )
+    await conn.execute(
+        "UPDATE progress_reports t SET process = $2 WHERE t.process = $1 AND NOT EXISTS (SELECT 1 FROM"
+        " progress_reports o WHERE o.contract_no = t.contract_no AND o.product_id = t.product_id AND o.process = $2)",
+        old,
+        new,
+    )
     await conn.execute("UPDATE products SET current_process = $2 WHERE current_process = $1", old, new)
 
 

@@ -43,7 +43,7 @@ CREATE TABLE catalog_revision (
 );
 INSERT INTO catalog_revision VALUES (true, 1);
 
--- DOMAIN.md §2's canonical columns, with the ids ingest's copy starts from (ingest migration 0053).
+-- DOMAIN.md §2's canonical columns, with the ids ingest's copy starts from (ingest migration 0055).
 INSERT INTO processes (process_id, name)
 SELECT id, name FROM (VALUES
   (1, '基辊加工'), (2, '动平衡'), (3, '退铬退铜'), (4, '镀镍'), (5, '镀铜'), (6, '磨铜抛光'), (7, '雕刻'),

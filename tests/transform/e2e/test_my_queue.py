@@ -183,7 +183,7 @@ async def test_an_employee_uploaded_before_the_events_existed_is_published_at_th
     api: dict[str, Any], admin: asyncpg.Connection, services: dict[str, ServiceProcess], floor: dict[str, str]
 ) -> None:
     number = f"E{api['tag']}OLD"
-    await admin.execute(  # as migration 0054 leaves a row of the old release: never announced
+    await admin.execute(  # as migration 0056 leaves a row of the old release: never announced
         "INSERT INTO ingest.employees (employee_no, name, processes, client_id, announced)"
         " VALUES ($1, '老员工', '{热喷涂}', 'before', false)",
         number,

@@ -34,7 +34,7 @@ async def held(conn: asyncpg.Connection, process_id: int) -> Held | None:
 
 
 async def store(conn: asyncpg.Connection, e: ProcessChanged) -> None:
-    # A name migration 0053 kept under a negative id (added to known_processes by hand) is now transform's.
+    # A name migration 0055 kept under a negative id (added to known_processes by hand) is now transform's.
     await conn.execute(
         "DELETE FROM process_catalog WHERE process_id < 0 AND name = any($1::text[])",
         [e.name, *e.aliases, *e.former_names],

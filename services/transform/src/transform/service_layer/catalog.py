@@ -39,8 +39,8 @@ def _body_field(body: object, field: str) -> object:
 
 
 async def _event(conn: asyncpg.Connection, process_id: int, change: str, correlation_id: str) -> CatalogEntry:
-    entry = (await repo.load(conn)).entries
-    current = next(e for e in entry if e.process_id == process_id)
+    """Publish the process's current state (outbox, same transaction) and move the revision consumers watch."""
+    current = next(e for e in (await repo.load(conn)).entries if e.process_id == process_id)
     payload = ProcessChanged(
         process_id=current.process_id,
         version=current.version,

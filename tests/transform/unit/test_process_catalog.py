@@ -119,7 +119,7 @@ def test_weights_resolve_names_and_must_be_on_the_route() -> None:
         parse_weights({"weights": {"无此工序": 3}}, CATALOG, ["热喷涂"])
     assert _code(off_route) == (422, "process_not_in_route")
     assert _code(twice) == (422, "duplicate_name")
-    assert _code(unknown) == (404, "process_not_found")
+    assert _code(unknown) == (422, "unknown_process")  # a body item, not the path
 
 
 def test_an_alias_column_lands_on_its_process_and_a_second_spelling_is_kept_aside() -> None:
@@ -147,3 +147,7 @@ def test_a_catalogue_process_on_no_route_still_holds_a_status() -> None:
     )
     row = standardize({"合同编号": "H1", "产品ID": "P1", "新工序Z": "进行中"}, DEFAULT_MAPPING, catalog)
     assert row.process_statuses["新工序Z"] == "进行中" and row.unknown_columns == {}
+    # A line without its column gets no state for it (route processes get one each, NULL: not applicable).
+    other = standardize({"合同编号": "H1", "产品ID": "P2", "热喷涂": "进行中"}, DEFAULT_MAPPING, catalog)
+    assert "新工序Z" not in other.process_statuses
+    assert set(other.process_statuses) == catalog.route_process_names

@@ -180,7 +180,9 @@ def parse_weights(body: object, catalog: Catalog, route: Iterable[str]) -> dict[
         raise CatalogError("too_many_steps", f"最多 {MAX_STEPS} 道工序 / at most {MAX_STEPS} steps")
     on_route, out = set(route), {}
     for raw_name, raw_weight in weights.items():
-        entry = catalog.get(clean_name(raw_name, "process"))
+        entry = catalog.find(name := clean_name(raw_name, "process"))
+        if entry is None:
+            raise CatalogError("unknown_process", f"工序 {name} 不存在 / no such process")
         if entry.name in out:
             raise CatalogError("duplicate_name", f"工序 {entry.name} 重复 / {entry.name} is given twice")
         if entry.name not in on_route:

@@ -85,10 +85,15 @@ class ProcessCatalog:
             raise RouteConfigError(f"未定义的产品类型 / undefined product types: {unknown or mislabelled}")
 
     @cached_property
+    def route_process_names(self) -> frozenset[str]:
+        """Every process that some route uses: a line has a state for each (NULL: not applicable)."""
+        return frozenset(name for route in self.routes.values() for name in route.step_names)
+
+    @cached_property
     def process_names(self) -> frozenset[str]:
-        """Every process of the catalogue or some route: the hetong columns that hold a status."""
-        on_routes = (name for route in self.routes.values() for name in route.step_names)
-        return frozenset((*on_routes, *self.process_keys.values()))
+        """Every process of the catalogue or some route: the hetong columns that hold a status. One on no
+        route gets a state only on a line that carries its column."""
+        return self.route_process_names | frozenset(self.process_keys.values())
 
     @cached_property
     def column_processes(self) -> Mapping[str, str]:

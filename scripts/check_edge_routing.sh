@@ -218,6 +218,10 @@ expect_route GET '/sync/pending-updates?since=2024-01-01T00:00:00&limit=10' tran
 expect_route GET '/sync/pending-updates?since=c%3A42' transform
 expect_route POST /sync/reconciliation transform -H 'Content-Type: application/json' -d '{"contracts":[],"complete":false}'
 expect_route GET /contracts transform
+expect_route GET /processes transform
+expect_route POST '/processes/%E7%83%AD%E5%96%B7%E6%B6%82/rename' transform -H 'Content-Type: application/json' -d '{}'
+expect_route PUT /process-routes/anilox transform -H 'Content-Type: application/json' -d '{}'
+expect_route POST /sync/employees/batch ingest -H 'Content-Type: application/json' -d '{"employees":[]}'
 expect_route GET '/contracts/HT%E5%90%882023?with=products' transform
 expect_route GET /reports/consistency transform
 expect_route GET /transform/dlq transform

@@ -20,7 +20,9 @@ SNAPSHOTS = Path(__file__).parent / "schemas"
 EVENTS: list[type[BaseModel]] = [
     ingest.HetongRowChanged,
     ingest.ProgressReported,
+    ingest.EmployeeChanged,
     transform.ContractStandardized,
+    transform.ProcessChanged,
     customers.WechatCustomerCaptured,
     customers.ErpCustomerPulled,
     customers.CustomerSyncRequested,

@@ -33,12 +33,15 @@ class Update:
 
 
 def parse_item(item: Mapping[str, Any], lines: LineTable, mapping: Mapping[str, str]) -> Update:
-    processes = {
-        str(name): str(info["status"])
+    infos = {
+        str(name): info
         for name, info in (item.get("processes") or {}).items()
         if isinstance(info, Mapping) and info.get("status")
     }
-    columns = {mapping.get(p, p): s for p, s in processes.items()}
+    processes = {p: str(info["status"]) for p, info in infos.items()}
+    # Where to write: processColumns first, else the column the cloud says the line used for the process
+    # (an alias or a former name in the cloud's catalogue), else the column of the same name.
+    columns = {mapping.get(p, str(infos[p].get("column") or p)): s for p, s in processes.items()}
     status = {c: s for c, s in columns.items() if c in lines.columns}
     key = (str(item.get(CONTRACT_NO, "")), str(item.get(PRODUCT_ID, "")))
     return Update(key, bool(item.get("deleted")), status, processes)

@@ -104,6 +104,24 @@ def test_feed_items_map_processes_to_columns(tmp_path: Path) -> None:
     }  # what the digest uses
 
 
+def test_a_process_the_line_names_otherwise_is_written_to_that_column(tmp_path: Path) -> None:
+    """The cloud renamed 热喷涂 (or knows the line's column as an alias): the item says which column it was."""
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    create_hetong(create_engine(url))
+    lines = LineTable(reflect(create_engine(url), "hetong"))
+    item = {
+        "合同编号": "HT2023001",
+        "产品ID": "P20230917001",
+        "processes": {
+            "热喷涂(底层)": {"status": "已完成", "column": "热喷涂"},
+            "陶瓷精磨": {"status": "进行中", "column": "陶瓷磨削"},
+        },
+    }
+    update = parse_item(item, lines, {"陶瓷精磨": "基辊加工"})  # processColumns still wins
+    assert update.status == {"热喷涂": "已完成", "基辊加工": "进行中"}
+    assert update.processes == {"热喷涂(底层)": "已完成", "陶瓷精磨": "进行中"}
+
+
 def test_an_expired_cursor_resyncs_from_the_start(tmp_path: Path) -> None:
     """transform answers 410 cursor_expired for a cursor behind its retention horizon: drop it, page from start."""
     sinces: list[str | None] = []

@@ -25,6 +25,7 @@ from transform.config import Settings
 from transform.domain.cursor import Cursor, Position
 from transform.entrypoints.http import router
 from transform.main import Context
+from transform.service_layer.configuration import ConfigurationCache
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "transform" / "migrations"
@@ -61,7 +62,7 @@ async def _feed() -> AsyncIterator[tuple[asyncpg.Pool, Get, Pruner]]:
         settings = Settings(postgres={"user": "transform", "password": "unused"}, token_jwks_url=JWKS_URL)
         app = base_app("transform", Metrics("transform"), _no_lifespan)
         app.include_router(router)
-        app.state.ctx = Context(settings, pool, SIGNER.verifier())
+        app.state.ctx = Context(settings, pool, SIGNER.verifier(), ConfigurationCache(pool, 30))
         pruner = Pruner(
             pool, [retention_policy(settings.retention.feed_days)], Metrics("t"), interval_s=60, batch_size=2
         )

@@ -16,10 +16,12 @@ from ingest.adapters.retention import retention_policies
 from ingest.adapters.tokens import JwtIssuer, SigningKeys
 from ingest.config import Settings
 from ingest.entrypoints.http import router
-from ingest.service_layer.employees import flagged_reporter_gauge
+from ingest.entrypoints.kafka import on_process_changed
+from ingest.service_layer.employees import announce_unannounced, flagged_reporter_gauge
 from ingest.service_layer.heartbeat import LastSeen, last_seen_gauges
 
 SCHEMA = "ingest"
+PROCESSES_GROUP = "ingest-processes"
 
 
 @dataclass
@@ -42,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             topics.INGEST_HETONG_ROW_CHANGED,
             topics.INGEST_PROGRESS_REPORTED,
             topics.INGEST_WECHAT_CUSTOMER_CAPTURED,
+            topics.INGEST_EMPLOYEE_CHANGED,
+            topics.TRANSFORM_PROCESS_CHANGED,  # consumed: ingest's copy of transform's process catalogue
         ]
         # Progress gets its own relay lane: a history import never queues in front of a worker's report.
         await rt.open(produced, priority_topics=frozenset({topics.INGEST_PROGRESS_REPORTED}))
@@ -51,6 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tokens = TokenVerifier(keys.key_set(), settings.token_issuer, settings.token_audience)
             last_seen = LastSeen(rt.pool, settings.last_seen_every_s)
             app.state.ctx = Context(settings, rt.pool, tokens, issuer, last_seen)
+            await announce_unannounced(rt.pool, "ingest-start")  # the list uploaded before its events existed
+            rt.subscribe(
+                topics.TRANSFORM_PROCESS_CHANGED, PROCESSES_GROUP, on_process_changed(), max_records=100
+            )
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
             metrics.on_scrape(last_seen_gauges(rt.pool, metrics))

@@ -18,14 +18,22 @@ from transform.adapters import queries
 from transform.adapters.feed import retention_policy, seconds_since_last_change
 from transform.config import Settings
 from transform.entrypoints.http import router
-from transform.entrypoints.kafka import contracts_locked_first, on_hetong_row_changed, on_progress_reported
+from transform.entrypoints.kafka import (
+    contracts_locked_first,
+    on_employee_changed,
+    on_hetong_row_changed,
+    on_progress_reported,
+)
+from transform.entrypoints.processes_http import router as processes_router
 from transform.entrypoints.reconcile_http import router as reconcile_router
+from transform.service_layer.catalog import announce_unannounced
 from transform.service_layer.configuration import ConfigurationCache
 from transform.service_layer.consistency_schedule import ConsistencySchedule
 
 SCHEMA = "transform"
 LINES_GROUP = "transform-lines"
 PROGRESS_GROUP = "transform-progress"  # its own consumer: a history import never delays progress
+EMPLOYEES_GROUP = "transform-employees"
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Context:
     settings: Settings
     pool: asyncpg.Pool
     tokens: TokenVerifier
+    config: ConfigurationCache
 
 
 def _freshness(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
@@ -60,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             [
                 topics.INGEST_HETONG_ROW_CHANGED,
                 topics.INGEST_PROGRESS_REPORTED,
+                topics.INGEST_EMPLOYEE_CHANGED,
                 topics.TRANSFORM_CONTRACT_STANDARDIZED,
+                topics.TRANSFORM_PROCESS_CHANGED,
             ]
         )
         pool = rt.pool
@@ -71,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             config = ConfigurationCache(rt.pool, settings.config_reload_s)
             await config.seed_defaults()
+            await announce_unannounced(rt.pool, "transform-start")  # the catalogue's seed rows, once
             if settings.role in ("all", "lines"):
                 rt.subscribe(
                     topics.INGEST_HETONG_ROW_CHANGED,
@@ -78,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     on_hetong_row_changed(config),
                     max_records=settings.import_batch_size,
                     before_inbox=contracts_locked_first(HetongRowChanged),
+                )
+                rt.subscribe(
+                    topics.INGEST_EMPLOYEE_CHANGED, EMPLOYEES_GROUP, on_employee_changed(), max_records=500
                 )
             if settings.role in ("all", "progress"):
                 rt.subscribe(
@@ -88,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     before_inbox=contracts_locked_first(ProgressReported),
                 )
             tokens.start()
-            app.state.ctx = Context(settings, rt.pool, tokens)
+            app.state.ctx = Context(settings, rt.pool, tokens, config)
             rt.retain([retention_policy(settings.retention.feed_days)])
             await rt.start(app)
             metrics.on_scrape(_freshness(rt.pool, metrics))
@@ -103,4 +118,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = base_app("transform", metrics, lifespan, settings.max_body_bytes)
     app.include_router(router)
     app.include_router(reconcile_router)
+    app.include_router(processes_router)
     return app

@@ -45,3 +45,22 @@ class ProgressReported(BaseModel):
         default=None,
         description="When ingest accepted the report (server clock): compared with HetongRowChanged.received_at",
     )
+    reporter_flag: str | None = Field(
+        default=None,
+        description="unknown (updated_by is not on the employee list) or inactive; None for an active employee",
+    )
+
+
+class EmployeeChanged(BaseModel):
+    """An employee of the factory's list (seed 000, `employees:write`) was created or changed. Full state.
+
+    Key: the employee number. `version` grows by one per change: consumers keep only a higher version."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    number: str = Field(description="工号, as uploaded")
+    version: int = Field(ge=1, description="Monotonic per employee")
+    name: str
+    workshop: str
+    processes: list[str] = Field(description="The processes this person may report, as uploaded")
+    active: bool

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ingest.domain.employees import Employee
+
 if TYPE_CHECKING:
     import asyncpg
 
-    from ingest.domain.employees import Employee
 
-
-async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id: str) -> set[str]:
-    """Create or change the rows; returns the numbers written (an identical row is left alone)."""
+async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id: str) -> dict[str, int]:
+    """Create or change the rows; returns the numbers written with their new version (an identical row is
+    left alone, its version too)."""
     rows = await conn.fetch(
-        "INSERT INTO employees AS e (employee_no, name, workshop, processes, active, client_id)"
-        " SELECT t.no, t.name, t.workshop, string_to_array(t.processes, E'\\x1f'), t.active, $6"
+        "INSERT INTO employees AS e (employee_no, name, workshop, processes, active, client_id, announced)"
+        " SELECT t.no, t.name, t.workshop, string_to_array(t.processes, E'\\x1f'), t.active, $6, true"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[])"
         "  AS t(no, name, workshop, processes, active)"
         " ON CONFLICT (employee_no) DO UPDATE SET name = EXCLUDED.name, workshop = EXCLUDED.workshop,"
         "  processes = EXCLUDED.processes, active = EXCLUDED.active, client_id = EXCLUDED.client_id,"
-        "  updated_at = now()"
+        "  updated_at = now(), version = e.version + 1, announced = true"
         " WHERE (e.name, e.workshop, e.processes, e.active)"
         "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.workshop, EXCLUDED.processes, EXCLUDED.active)"
-        " RETURNING employee_no",
+        " RETURNING employee_no, version",
         [e.number for e in employees],
         [e.name for e in employees],
         [e.workshop for e in employees],
@@ -30,7 +31,23 @@ async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id:
         [e.active for e in employees],
         client_id,
     )
-    return {r["employee_no"] for r in rows}
+    return {r["employee_no"]: r["version"] for r in rows}
+
+
+async def unannounced(conn: asyncpg.Connection) -> list[Employee]:
+    """Rows never published (uploaded before employee events existed), locked; `index` is their version."""
+    rows = await conn.fetch(
+        "SELECT employee_no, name, workshop, processes, active, version FROM employees WHERE NOT announced"
+        " ORDER BY employee_no FOR UPDATE"
+    )
+    return [
+        Employee(r["version"], r["employee_no"], r["name"], r["workshop"], tuple(r["processes"]), r["active"])
+        for r in rows
+    ]
+
+
+async def mark_announced(conn: asyncpg.Connection, numbers: list[str]) -> None:
+    await conn.execute("UPDATE employees SET announced = true WHERE employee_no = any($1::text[])", numbers)
 
 
 async def reporter_flag(conn: asyncpg.Connection, updated_by: str) -> str | None:

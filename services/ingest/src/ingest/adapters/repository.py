@@ -186,10 +186,6 @@ async def contract_processes(conn: asyncpg.Connection, contract_no: str) -> tupl
     return {r["product_id"] for r in rows}, {c for r in rows for c in r["cols"]}
 
 
-async def known_processes(conn: asyncpg.Connection) -> set[str]:
-    return {r["name"] for r in await conn.fetch("SELECT name FROM known_processes")}
-
-
 async def lock_progress(
     conn: asyncpg.Connection, contract_no: str, product_id: str, process: str
 ) -> ProgressRow | None:

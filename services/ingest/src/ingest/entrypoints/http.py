@@ -209,7 +209,9 @@ async def upload_employee_list(
         )
     idempotency = _idempotent(caller, idempotency_key, f"POST {request.url.path}", raw)
     try:
-        answer = await upload_employees(request.app.state.ctx.pool, rows, caller.client_id, idempotency)
+        answer = await upload_employees(
+            request.app.state.ctx.pool, rows, caller.client_id, idempotency, correlation_id.get()
+        )
     except IngestError as exc:
         raise _as_api_error(exc) from exc
     return Response(answer, media_type="application/json")

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from prometheus_client import Gauge
 
+from common import outbox, topics
+from common.events.envelope import Envelope
+from common.events.ingest import EmployeeChanged
 from ingest.adapters import employees_repository as repo
-from ingest.domain.employees import parse_employees
+from ingest.domain.employees import Employee, parse_employees
 from ingest.service_layer.idempotency import IdempotentRequest, remember, stored_answer
 
 if TYPE_CHECKING:
@@ -18,6 +21,8 @@ if TYPE_CHECKING:
 
     from common.metrics import Metrics
 
+SCHEMA = "ingest"
+
 
 def _answer(results: list[dict[str, Any]]) -> bytes:
     results.sort(key=lambda r: int(r["index"]))
@@ -25,15 +30,37 @@ def _answer(results: list[dict[str, Any]]) -> bytes:
     return orjson.dumps({**counts, "results": results})
 
 
+def _changed(e: Employee, version: int, correlation_id: str) -> outbox.OutboxRow:
+    payload = EmployeeChanged(
+        number=e.number,
+        version=version,
+        name=e.name,
+        workshop=e.workshop,
+        processes=list(e.processes),
+        active=e.active,
+    )
+    envelope = Envelope[EmployeeChanged](
+        event_type="EmployeeChanged", source=SCHEMA, correlation_id=correlation_id, payload=payload
+    )
+    return outbox.row_for(topics.INGEST_EMPLOYEE_CHANGED, e.number, envelope)
+
+
 async def upload_employees(
-    pool: asyncpg.Pool, rows: list[object], client_id: str, idempotency: IdempotentRequest | None
+    pool: asyncpg.Pool,
+    rows: list[object],
+    client_id: str,
+    idempotency: IdempotentRequest | None,
+    correlation_id: str = "",
 ) -> bytes:
     """Per row `accepted` (created or changed), `unchanged` or `rejected` with a reason, as the contract batch."""
     employees, rejections = parse_employees(rows)
     async with pool.acquire() as conn, conn.transaction():
         if idempotency and (stored := await stored_answer(conn, idempotency)) is not None:
             return stored
-        written = await repo.upsert(conn, employees, client_id) if employees else set()
+        written = await repo.upsert(conn, employees, client_id) if employees else {}
+        # transform keeps a copy for "my queue": each created or changed employee, in the same transaction.
+        changed = [_changed(e, written[e.number], correlation_id) for e in employees if e.number in written]
+        await outbox.add(conn, SCHEMA, changed)
         results: list[dict[str, Any]] = [
             {
                 "index": e.index,
@@ -50,6 +77,15 @@ async def upload_employees(
         if idempotency:
             await remember(conn, idempotency, body)
     return body
+
+
+async def announce_unannounced(pool: asyncpg.Pool, correlation_id: str) -> int:
+    """At start: publish the employees uploaded before their changes were published (once)."""
+    async with pool.acquire() as conn, conn.transaction():
+        employees = await repo.unannounced(conn)
+        await outbox.add(conn, SCHEMA, [_changed(e, e.index, correlation_id) for e in employees])
+        await repo.mark_announced(conn, [e.number for e in employees])
+    return len(employees)
 
 
 def flagged_reporter_gauge(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +12,10 @@ from common import outbox, topics
 from common.events.envelope import Envelope
 from common.events.ingest import ProgressReported
 from ingest.adapters import employees_repository as employees
+from ingest.adapters import process_catalog_repository as catalog
 from ingest.adapters import repository as repo
 from ingest.domain.lines import CONTRACT_NO
+from ingest.domain.processes import ProcessNames
 from ingest.service_layer.errors import ContractNotFoundError, ProgressConflictError, UnknownProcessError
 from ingest.service_layer.idempotency import IdempotentRequest, remember, stored_answer
 
@@ -24,7 +27,8 @@ if TYPE_CHECKING:
 SCHEMA = "ingest"
 
 
-async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> None:
+async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> ProgressReport:
+    """The report with each process under the catalogue's name; raises when the contract or a process is unknown."""
     found = await repo.contract_processes(conn, report.contract_no)
     if found is None:
         raise ContractNotFoundError(
@@ -35,10 +39,18 @@ async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> Non
         raise ContractNotFoundError(
             f"合同 {report.contract_no} 没有产品 {report.product_id} / no such product line"
         )
-    known = (await repo.known_processes(conn)) | columns
-    unknown = [u.process for u in report.updates if u.process not in known]
+    names = ProcessNames(await catalog.known(conn), columns)
+    resolved = [(u, names.resolve(u.process)) for u in report.updates]
+    unknown = [u.process for u, name in resolved if name is None]
     if unknown:
         raise UnknownProcessError(f"未知工序 {', '.join(unknown)} / unknown process")
+    updates = tuple(replace(u, process=name) for u, name in resolved if name is not None)
+    if len({u.process for u in updates}) != len(updates):
+        raise UnknownProcessError(
+            "同一工序在请求中出现两次（别名） / one process is named twice (by an alias)",
+            code="duplicate_process",
+        )
+    return replace(report, updates=updates)
 
 
 async def _apply(
@@ -87,6 +99,7 @@ async def _apply(
         update_time=report.update_time,
         client_id=client_id,
         received_at=received_at,
+        reporter_flag=flag,
     )
     envelope = Envelope[ProgressReported](
         event_type="ProgressReported", source=SCHEMA, correlation_id=correlation_id, payload=event
@@ -119,7 +132,7 @@ async def report_progress(
     async with pool.acquire() as conn, conn.transaction():
         if idempotency and (stored := await stored_answer(conn, idempotency)) is not None:
             return stored
-        await _check_target(conn, report)
+        report = await _check_target(conn, report)  # processes under the names they are stored by
         versions = [await _apply(conn, report, u, client_id, correlation_id) for u in report.updates]
         body = _answer(report, versions)
         if idempotency:

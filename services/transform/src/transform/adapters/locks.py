@@ -30,3 +30,17 @@ async def lock_contracts(conn: asyncpg.Connection, contract_nos: Iterable[str]) 
     keys = sorted({contract_lock_key(c) for c in contract_nos})
     if keys:
         await conn.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k", keys)
+
+
+# One key for the whole process catalogue (adapters.catalog_repository takes it exclusively).
+CATALOG_LOCK_KEY = int.from_bytes(
+    hashlib.blake2b(b"transform.catalog", digest_size=8).digest(), "big", signed=True
+)
+
+
+async def lock_catalog_shared(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", CATALOG_LOCK_KEY)
+
+
+async def lock_catalog(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", CATALOG_LOCK_KEY)

@@ -21,6 +21,8 @@ class ContractFilter:
     text: str | None = None
     limit: int = 50
     offset: int = 0
+    # "My queue": only contracts with a line whose current process is one of these (None: no filter).
+    processes: list[str] | None = None
 
 
 def _like(text: str | None) -> str | None:
@@ -41,6 +43,8 @@ async def list_contracts(conn: asyncpg.Pool, f: ContractFilter) -> tuple[int, li
         WHERE ($1::text IS NULL OR c.party_a = $1) AND ($2::text IS NULL OR c.contract_status = $2)
           AND ($3::date IS NULL OR c.signed_date >= $3) AND ($4::date IS NULL OR c.signed_date <= $4)
           AND ($5::text IS NULL OR c.contract_no ILIKE $5 OR c.party_a ILIKE $5 OR c.product_name ILIKE $5)
+          AND ($8::text[] IS NULL OR c.contract_no IN (
+               SELECT q.contract_no FROM products q WHERE NOT q.finished AND q.current_process = any($8::text[])))
         GROUP BY c.contract_no ORDER BY max(c.updated_at) DESC, c.contract_no LIMIT $6 OFFSET $7
         """,
         f.party_a,
@@ -50,6 +54,7 @@ async def list_contracts(conn: asyncpg.Pool, f: ContractFilter) -> tuple[int, li
         _like(f.text),
         f.limit,
         f.offset,
+        f.processes,
     )
     total = int(rows[0]["total"]) if rows else 0
     return total, [{k: v for k, v in dict(r).items() if k != "total"} for r in rows]
@@ -64,7 +69,8 @@ async def contract_detail(conn: asyncpg.Pool, contract_no: str) -> list[dict[str
                p.current_process, p.finished, p.updated_at, p.updated_by,
                coalesce((SELECT jsonb_agg(jsonb_build_object('process', pp.process, 'seq', pp.seq,
                    'uploaded_status', pp.uploaded_status, 'reported_status', pp.reported_status,
-                   'reported_by', pp.reported_by, 'reported_at', pp.reported_at) ORDER BY pp.seq, pp.process)
+                   'reported_by', pp.reported_by, 'reported_at', pp.reported_at,
+                   'reporter_flag', pp.reporter_flag) ORDER BY pp.seq, pp.process)
                  FROM product_processes pp WHERE pp.contract_no = c.contract_no AND pp.product_id = c.product_id),
                  '[]') AS processes
         FROM contracts c LEFT JOIN products p USING (contract_no, product_id)

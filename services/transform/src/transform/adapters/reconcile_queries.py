@@ -26,7 +26,10 @@ class CloudLine:
 
 
 def _state(r: Any) -> ProcessState:
-    return ProcessState(**{f.name: r[f.name] for f in fields(ProcessState)})
+    # The row's columns are the dataclass's fields, except the line's own column name (`source_column`).
+    return ProcessState(
+        **{f.name: r["source_column" if f.name == "column" else f.name] for f in fields(ProcessState)}
+    )
 
 
 async def cloud_lines(conn: asyncpg.Connection, contract_nos: list[str] | None) -> list[CloudLine]:
@@ -47,10 +50,21 @@ async def cloud_lines(conn: asyncpg.Connection, contract_nos: list[str] | None) 
     by_line: dict[tuple[str, str], list[ProcessState]] = {}
     for r in states:
         by_line.setdefault((r["contract_no"], r["product_id"]), []).append(_state(r))
-    # Exactly the statuses the feed's `processes` shows for the line (the agent writes those locally).
-    processes = {k: {p: str(v["status"]) for p, v in processes_view(s).items()} for k, s in by_line.items()}
+    # Exactly the statuses the feed's `processes` shows for the line (the agent writes those locally), also into
+    # the line's own column when it names the process otherwise (an alias: the agent writes that column).
+    views = {k: processes_view(s) for k, s in by_line.items()}
+    processes = {k: {p: str(v["status"]) for p, v in view.items()} for k, view in views.items()}
+    columns = {
+        k: {str(v["column"]): str(v["status"]) for v in view.values() if "column" in v}
+        for k, view in views.items()
+    }
     return [
-        CloudLine(r["contract_no"], r["product_id"], orjson.loads(r["row"]), processes.get((r[0], r[1]), {}))
+        CloudLine(
+            r["contract_no"],
+            r["product_id"],
+            {**orjson.loads(r["row"]), **columns.get((r[0], r[1]), {})},
+            processes.get((r[0], r[1]), {}),
+        )
         for r in rows
     ]
 

@@ -107,6 +107,8 @@ def _state(r: Any) -> ProcessState:
         r["reported_by"],
         r["uploaded_by"],
         r["report_received_at"],
+        r["reporter_flag"],
+        r["source_column"],
     )
 
 
@@ -135,6 +137,7 @@ async def reports_for(conn: asyncpg.Connection, contract_nos: set[str]) -> dict[
             r["update_time"],
             r["updated_by"],
             r["received_at"],
+            r["reporter_flag"],
         )
         out.setdefault(r["contract_no"], []).append(report)
     return out
@@ -263,14 +266,15 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
     await _bulk(
         conn,
         """INSERT INTO product_processes AS pp (contract_no, product_id, process, seq, uploaded_status, uploaded_at,
-             reported_status, reported_at, reported_by, uploaded_by, report_received_at)
+             reported_status, reported_at, reported_by, uploaded_by, report_received_at, reporter_flag, source_column)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
-             $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[])
+             $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
            ON CONFLICT (contract_no, product_id, process) DO UPDATE SET seq = excluded.seq,
              uploaded_status = excluded.uploaded_status, uploaded_at = excluded.uploaded_at,
              reported_status = excluded.reported_status, reported_at = excluded.reported_at,
              reported_by = excluded.reported_by, uploaded_by = excluded.uploaded_by,
-             report_received_at = excluded.report_received_at""",
+             report_received_at = excluded.report_received_at, reporter_flag = excluded.reporter_flag,
+             source_column = excluded.source_column""",
         [
             (
                 k[0],
@@ -284,6 +288,8 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
                 s.reported_by,
                 s.uploaded_by,
                 s.report_received_at,
+                s.reporter_flag,
+                s.column,
             )
             for k, s in states
         ],
@@ -294,11 +300,11 @@ async def save_report(conn: asyncpg.Connection, e: ProgressReported, received_at
     """Keep the report if it is newer than the one held; False means superseded."""
     row = await conn.fetchval(
         """INSERT INTO progress_reports AS r (contract_no, product_id, process, status, version, updated_by, update_time,
-             received_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             received_at, reporter_flag)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (contract_no, product_id, process) DO UPDATE SET status = excluded.status,
              version = excluded.version, updated_by = excluded.updated_by, update_time = excluded.update_time,
-             received_at = excluded.received_at
+             received_at = excluded.received_at, reporter_flag = excluded.reporter_flag
            WHERE r.version < excluded.version RETURNING true""",
         e.contract_no,
         e.product_id or "",
@@ -308,6 +314,7 @@ async def save_report(conn: asyncpg.Connection, e: ProgressReported, received_at
         e.updated_by,
         e.update_time,
         received_at,
+        e.reporter_flag,
     )
     return bool(row)
 
@@ -366,7 +373,19 @@ async def load_configuration(conn: asyncpg.Connection) -> tuple[FieldMapping, Pr
         TypeRule(r["pattern"], r["product_type"])
         for r in await conn.fetch("SELECT * FROM product_type_rules ORDER BY priority")
     )
-    return FieldMapping(specs), catalog_from_rows(routes, rules, DEFAULT_CATALOG.default_type)
+    names = [
+        (r["name"], r["process"])
+        for r in await conn.fetch(
+            "SELECT n.name, p.name AS process FROM process_names n JOIN processes p USING (process_id)"
+        )
+    ]
+    catalog = catalog_from_rows(routes, rules, DEFAULT_CATALOG.default_type, process_names=names)
+    return FieldMapping(specs), catalog
+
+
+async def catalog_revision(conn: asyncpg.Connection) -> int:
+    """Bumped in every catalogue or route change's transaction (adapters.catalog_repository)."""
+    return int(await conn.fetchval("SELECT revision FROM catalog_revision"))
 
 
 async def seed_configuration(conn: asyncpg.Connection) -> None:

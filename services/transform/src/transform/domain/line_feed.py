@@ -39,6 +39,9 @@ def processes_view(states: Iterable[ProcessState]) -> dict[str, ProcessView]:
             out[s.process] = _view(s.effective, s.reported_by, s.reported_at, "report")
         else:
             out[s.process] = _view(s.effective, s.uploaded_by, s.uploaded_at, "upload")
+        if s.column is not None and s.column != s.process:
+            # The line names this process otherwise (an alias, a former name): the agent writes that column.
+            out[s.process]["column"] = s.column
     return out
 
 

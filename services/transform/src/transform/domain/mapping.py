@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from transform.domain.columns import BOOKKEEPING_COLUMNS, column_key
 from transform.domain.field_specs import (
@@ -70,6 +70,8 @@ class StandardizedRow:
     issues: tuple[NormalizationIssue, ...]
     unknown_columns: dict[str, object]
     unknown_statuses: dict[str, str]
+    # process -> the column that held its status, as received (an alias, a former name, another width)
+    process_columns: dict[str, str] = field(default_factory=dict)
 
 
 def standardize(raw: Mapping[str, object], mapping: FieldMapping, catalog: ProcessCatalog) -> StandardizedRow:
@@ -86,24 +88,26 @@ class _RowAssembly:
     def __init__(self, mapping: FieldMapping, catalog: ProcessCatalog) -> None:
         self.mapping = mapping
         self.catalog = catalog
-        self.processes = {column_key(name): name for name in sorted(catalog.process_names)}
+        self.processes = catalog.column_processes  # aliases and former names resolve to the process
         self.fields: dict[str, object] = dict.fromkeys(mapping.targets)
-        self.statuses: dict[str, ProcessStatus | None] = dict.fromkeys(self.processes.values())
+        self.statuses: dict[str, ProcessStatus | None] = dict.fromkeys(sorted(catalog.route_process_names))
         self.issues: list[NormalizationIssue] = []
         self.unknown_columns: dict[str, object] = {}
         self.unknown_statuses: dict[str, str] = {}
         self.seen: set[str] = set()
+        self.taken: dict[str, str] = {}  # process -> its column: an alias column and its process are one
 
     def take(self, column: str, value: object) -> None:
         key = column_key(column)
         if key in BOOKKEEPING_COLUMNS:
             return
-        if key in self.seen:
+        if key in self.seen or self.processes.get(key, "") in self.taken:
             self._take_duplicate(column, value)
         elif key in self.mapping.by_column:
             self._take_field(self.mapping.by_column[key], value)
         elif key in self.processes:
             self._take_status(self.processes[key], value)
+            self.taken[self.processes[key]] = column
         else:
             self.unknown_columns[column] = value
         self.seen.add(key)
@@ -158,4 +162,5 @@ class _RowAssembly:
             issues=tuple(self.issues),
             unknown_columns=self.unknown_columns,
             unknown_statuses=self.unknown_statuses,
+            process_columns=self.taken,
         )

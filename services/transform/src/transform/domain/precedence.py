@@ -25,6 +25,10 @@ class ProcessState:
     reported_by: str | None = None
     uploaded_by: str | None = None
     report_received_at: datetime | None = None  # server time; rows from before it existed fall back
+    # The report's: 'unknown' / 'inactive' reporter (ingest decides), else None.
+    reporter_flag: str | None = None
+    # The line's column for this process as the local system names it (an alias, a former name), when known.
+    column: str | None = None
 
     @property
     def report_time(self) -> datetime | None:
@@ -46,14 +50,21 @@ class ProcessState:
 
 
 def after_upload(
-    prev: ProcessState | None, process: str, seq: int, status: str | None, at: datetime, by: str | None = None
+    prev: ProcessState | None,
+    process: str,
+    seq: int,
+    status: str | None,
+    at: datetime,
+    by: str | None = None,
+    column: str | None = None,
 ) -> ProcessState:
     stamp, who = (at, by) if status is not None else (None, None)
     if prev is None:
-        return ProcessState(process, seq, status, stamp, uploaded_by=who)
+        return ProcessState(process, seq, status, stamp, uploaded_by=who, column=column)
+    column = column or prev.column
     if prev.uploaded_status == status:
-        return replace(prev, seq=seq)
-    return replace(prev, seq=seq, uploaded_status=status, uploaded_at=stamp, uploaded_by=who)
+        return replace(prev, seq=seq, column=column)
+    return replace(prev, seq=seq, uploaded_status=status, uploaded_at=stamp, uploaded_by=who, column=column)
 
 
 def after_report(
@@ -64,10 +75,16 @@ def after_report(
     at: datetime,
     by: str,
     received_at: datetime | None = None,
+    reporter_flag: str | None = None,
 ) -> ProcessState:
     base = prev or ProcessState(process, seq)
     return replace(
-        base, reported_status=status, reported_at=at, reported_by=by, report_received_at=received_at or at
+        base,
+        reported_status=status,
+        reported_at=at,
+        reported_by=by,
+        report_received_at=received_at or at,
+        reporter_flag=reporter_flag,
     )
 
 
@@ -81,6 +98,7 @@ class Report:
     update_time: datetime
     updated_by: str
     received_at: datetime | None = None  # ingest's clock; None only for events from before it was sent
+    reporter_flag: str | None = None
 
     @property
     def time(self) -> datetime:
@@ -100,6 +118,6 @@ def overlay(
         if held is None or r.time > held:
             seq = prev.seq if prev else 1000 + len(merged)
             merged[r.process] = after_report(
-                prev, r.process, seq, r.status, r.update_time, r.updated_by, r.received_at
+                prev, r.process, seq, r.status, r.update_time, r.updated_by, r.received_at, r.reporter_flag
             )
     return merged

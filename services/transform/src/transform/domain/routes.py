@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import cached_property
 from types import MappingProxyType
 
+from transform.domain.columns import column_key
 from transform.domain.normalize import normalize_text
 from transform.domain.route_data import (
     DEFAULT_PRODUCT_TYPE,
@@ -70,9 +71,12 @@ class ProcessCatalog:
     type_rules: tuple[TypeRule, ...]
     default_type: str
     type_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_TYPE_ALIASES)
+    # column_key(any name of a catalogue process: its name, aliases, former names) -> the process's name
+    process_keys: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
+        object.__setattr__(self, "process_keys", MappingProxyType(dict(self.process_keys)))
         targets = {self.default_type, *self.type_aliases.values()}
         targets |= {rule.product_type for rule in self.type_rules}
         unknown = targets - set(self.routes)
@@ -81,9 +85,24 @@ class ProcessCatalog:
             raise RouteConfigError(f"未定义的产品类型 / undefined product types: {unknown or mislabelled}")
 
     @cached_property
-    def process_names(self) -> frozenset[str]:
-        """Every process that some route uses: the hetong columns that hold a status."""
+    def route_process_names(self) -> frozenset[str]:
+        """Every process that some route uses: a line has a state for each (NULL: not applicable)."""
         return frozenset(name for route in self.routes.values() for name in route.step_names)
+
+    @cached_property
+    def process_names(self) -> frozenset[str]:
+        """Every process of the catalogue or some route: the hetong columns that hold a status. One on no
+        route gets a state only on a line that carries its column."""
+        return self.route_process_names | frozenset(self.process_keys.values())
+
+    @cached_property
+    def column_processes(self) -> Mapping[str, str]:
+        """column_key of every column that holds a process status -> the process (aliases resolved)."""
+        return {column_key(name): name for name in sorted(self.process_names)} | dict(self.process_keys)
+
+    def canonical(self, name: str) -> str:
+        """The catalogue's name for a process named by an alias or a former name; other names unchanged."""
+        return self.process_keys.get(column_key(name), name)
 
     @cached_property
     def _aliases(self) -> Mapping[str, str]:
@@ -112,8 +131,10 @@ def catalog_from_rows(
     type_rules: Iterable[TypeRule],
     default_type: str,
     type_aliases: Mapping[str, str] = DEFAULT_TYPE_ALIASES,
+    process_names: Iterable[tuple[str, str]] = (),
 ) -> ProcessCatalog:
-    """Build a catalog from (product_type, seq, process, weight) rows in any order."""
+    """Build a catalog from (product_type, seq, process, weight) rows in any order, and (any name, process)
+    pairs of the process catalogue (aliases and former names included)."""
     grouped: defaultdict[str, list[ProcessStep]] = defaultdict(list)
     for product_type, seq, name, weight in rows:
         step = ProcessStep(_step_name(name), seq, Decimal(str(weight)))
@@ -124,7 +145,8 @@ def catalog_from_rows(
     }
     rules = tuple(TypeRule(r.pattern_in_product_name, type_key(r.product_type)) for r in type_rules)
     aliases = {word: type_key(product_type) for word, product_type in type_aliases.items()}
-    return ProcessCatalog(routes, rules, type_key(default_type), aliases)
+    keys = {column_key(alias): _step_name(name) for alias, name in process_names}
+    return ProcessCatalog(routes, rules, type_key(default_type), aliases, keys)
 
 
 def _step_name(name: str) -> str:

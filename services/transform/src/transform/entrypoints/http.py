@@ -17,6 +17,7 @@ from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
 from transform.domain.normalize import normalize_text
 from transform.entrypoints.present import decode_json_columns
+from transform.service_layer.employees import EmployeeQueueError, queue_processes
 from transform.service_layer.pending import BadSinceError, CursorExpiredError, pending_updates
 from transform.service_layer.reconciliation import local_vs_cloud
 
@@ -73,10 +74,25 @@ async def get_contracts(
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    employee: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="工号: only contracts with a line waiting at a process this employee may report (my queue)",
+        ),
+    ] = None,
 ) -> Response:
     """Contracts for the mini-program, newest change first; filters combine with AND."""
-    f = ContractFilter(party_a, status, signed_from, signed_to, q, limit, offset)
-    total, items = await queries.list_contracts(request.app.state.ctx.pool, f)
+    ctx = request.app.state.ctx
+    processes = None
+    if employee is not None:
+        number = normalize_text(employee) or ""
+        try:
+            processes = await queue_processes(ctx.pool, number, (await ctx.config.get()).catalog)
+        except EmployeeQueueError as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from exc
+    f = ContractFilter(party_a, status, signed_from, signed_to, q, limit, offset, processes)
+    total, items = await queries.list_contracts(ctx.pool, f)
     return json_response({"total": total, "limit": limit, "offset": offset, "contracts": items})
 
 

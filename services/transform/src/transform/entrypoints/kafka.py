@@ -10,7 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from common.delivery import Delivery, PermanentError
 from common.events.envelope import Envelope
-from common.events.ingest import HetongRowChanged, ProgressReported
+from common.events.ingest import EmployeeChanged, HetongRowChanged, ProgressReported
+from transform.service_layer.employees import apply_employees
 from transform.service_layer.lines import LineChange, apply_lines
 from transform.service_layer.ordering import lock_before_first_write
 from transform.service_layer.progress import ReportChange, apply_reports
@@ -38,7 +39,7 @@ def on_hetong_row_changed(config: ConfigurationCache) -> Apply:
         changes = [
             LineChange(e.payload, e.correlation_id) for e in (decode(d, HetongRowChanged) for d in batch)
         ]
-        await apply_lines(conn, changes, await config.get())
+        await apply_lines(conn, changes, await config.get(conn))
 
     return apply
 
@@ -48,7 +49,14 @@ def on_progress_reported(config: ConfigurationCache) -> Apply:
         changes = [
             ReportChange(e.payload, e.occurred_at) for e in (decode(d, ProgressReported) for d in batch)
         ]
-        await apply_reports(conn, changes, await config.get())
+        await apply_reports(conn, changes, await config.get(conn))
+
+    return apply
+
+
+def on_employee_changed() -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        await apply_employees(conn, [decode(d, EmployeeChanged).payload for d in batch])
 
     return apply
 
@@ -69,4 +77,9 @@ def contracts_locked_first(model: type[HetongRowChanged] | type[ProgressReported
     return lock_first
 
 
-__all__: list[Any] = ["contracts_locked_first", "on_hetong_row_changed", "on_progress_reported"]
+__all__: list[Any] = [
+    "contracts_locked_first",
+    "on_employee_changed",
+    "on_hetong_row_changed",
+    "on_progress_reported",
+]

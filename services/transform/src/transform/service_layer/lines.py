@@ -63,8 +63,9 @@ def line_write(
     states = dict(prior)
     for i, (process, status) in enumerate(std.process_statuses.items()):
         word = status.value if status is not None else None
+        seq, column = seqs.get(process, 1000 + i), std.process_columns.get(process)
         states[process] = after_upload(
-            prior.get(process), process, seqs.get(process, 1000 + i), word, e.received_at, e.client_id
+            prior.get(process), process, seq, word, e.received_at, e.client_id, column
         )
     states = overlay(states, reports, e.product_id)
     # A report stored before its line existed is applied here, and the feed must hear of it once (defect 2);

@@ -37,14 +37,18 @@ class ReportChange:
 
 def _report(c: ReportChange) -> Report:
     e = c.event
-    return Report(e.product_id, e.process, e.status, e.update_time, e.updated_by, c.received_at)
+    return Report(
+        e.product_id, e.process, e.status, e.update_time, e.updated_by, c.received_at, e.reporter_flag
+    )
 
 
 async def apply_reports(conn: asyncpg.Connection, changes: list[ReportChange], config: Configuration) -> None:
     """Reports keep their own version per (contract, line, process); older ones are superseded."""
     await lock_contracts(conn, {c.event.contract_no for c in changes})  # the lines path takes the same locks
     for change in changes:
-        e = change.event
+        # A report naming a process by an alias or a former name lands on the process (the catalogue's name).
+        e = change.event.model_copy(update={"process": config.catalog.canonical(change.event.process)})
+        change = ReportChange(e, change.occurred_at)  # the same report, its process resolved
         if not await repo.save_report(conn, e, change.received_at):
             continue
         for line in await repo.lines_of(conn, e.contract_no, e.product_id):

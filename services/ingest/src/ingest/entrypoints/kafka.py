@@ -1,0 +1,33 @@
+"""ingest's subscriber: transform's process catalogue, decoded and handed to one handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import orjson
+from pydantic import ValidationError
+
+from common.delivery import Delivery, PermanentError
+from common.events.envelope import Envelope
+from common.events.transform import ProcessChanged
+from ingest.service_layer.processes import apply_process_changes
+
+if TYPE_CHECKING:
+    import asyncpg
+
+Apply = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+
+
+def _decode(delivery: Delivery) -> ProcessChanged:
+    try:
+        return Envelope[ProcessChanged].model_validate(orjson.loads(delivery.value)).payload
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        raise PermanentError(f"undecodable ProcessChanged: {str(exc)[:300]}") from exc
+
+
+def on_process_changed() -> Apply:
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        await apply_process_changes(conn, [_decode(d) for d in batch])
+
+    return apply

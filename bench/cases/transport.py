@@ -16,6 +16,7 @@ FastStream call per row (which no hot path makes any more):
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -115,6 +116,11 @@ class _Count:
 
 
 async def _ours_drain(topic: str, n: int) -> float:
+    for noisy in (
+        "aiokafka",
+        "faststream",
+    ):  # as common.logs sets them in the services: no log line per batch
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     broker = create_broker(KafkaSettings(bootstrap_servers=KAFKA_BOOTSTRAP), "bench-g2")
     counter, group = _Count(), f"bench-g2-{uuid.uuid4().hex}"
     subscribe_inbox(broker, topic, group, counter, Metrics("bench"), max_records=500)

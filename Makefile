@@ -55,7 +55,11 @@ bench: bootstrap ## benchmarks (not part of `make test`): interleaved-pair ratio
 	@scripts/stack.sh infra
 	CASE=$(CASE) ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.run_all
 
+bench-profile: bootstrap ## where the CPU of one imported line goes, per process (py-spy + psutil; BENCH_ROWS=10000)
+	@scripts/stack.sh infra
+	ROLLSYNC_TEST_PORT_BASE=$${ROLLSYNC_BENCH_PORT_BASE:-38100} .venv/bin/python -m bench.profile_import
+
 bench-compare: ## compare two bench results files (OLD=bench/results.prev.json NEW=bench/results.json)
 	@.venv/bin/python -m bench.compare $(or $(OLD),bench/results.prev.json) $(or $(NEW),bench/results.json)
 
-.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test test-containers soak bench bench-compare
+.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test test-containers soak bench bench-profile bench-compare

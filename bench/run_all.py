@@ -1,6 +1,6 @@
 """`make bench [CASE=G7,G6b]`: same-run ratios as interleaved pairs against hand-written baselines (BENCHMARKS.md).
 
-    CASE=G6b,G6,G7,G7-import,G3 (default: these)   CASE=E2E: history import lines/s, median of BENCH_E2E_RUNS=3   CASE=legacy: G4, G5, A1, ERP (single shots, not yet paired)
+    CASE=G6b,G6,G7,G7-import,G3,G1,G2,G9 (default: these)   CASE=E2E: history import lines/s, median of BENCH_E2E_RUNS=3   CASE=legacy: G4, G5, A1, ERP (single shots, not yet paired)
     BENCH_PAIRS=5   BENCH_PROGRESS=100 reports per side per pair at BENCH_RATE=20/s
     BENCH_IMPORT_RATE=600 rows/s for G7-import (half of transform's measured capacity)
 Writes bench/results.json (the previous one moves to bench/results.prev.json; `make bench-compare`).
@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 from bench.baselines.raw_proc import raw_service
-from bench.cases import e2e_import, paired, transform_cpu
+from bench.cases import cpu_per_row, e2e_import, paired, transform_cpu, transport
 from bench.common import admin, environment
 from bench.stats import PairedRatio
 from tests.support.api import create_client, login
@@ -33,6 +33,9 @@ CASES: dict[str, Callable[[paired.Ctx], Awaitable[PairedRatio]]] = {
     "G7": paired.g7_idle,
     "G7-import": paired.g7_import,
     "G3": lambda ctx: transform_cpu.g3(ctx.pairs),
+    "G1": lambda ctx: transport.g1(ctx.pairs),
+    "G2": lambda ctx: transport.g2(ctx.pairs),
+    "G9": cpu_per_row.g9,
 }
 
 

@@ -25,12 +25,20 @@ async def test_a_database_migrated_before_the_new_indexes_gets_them_without_a_ch
         original = resources.files("common").joinpath("sql/plumbing.sql").read_text("utf-8")
         assert await migrate(admin, schema, [("0000_plumbing.sql", original)]) == ["0000_plumbing.sql"]
         applied = await migrate(admin, schema, load_migrations(Path("/nonexistent")))
-        assert applied == ["0000_plumbing_01_indexes.sql", "0000_plumbing_02_rate_limits.sql"]
+        assert applied == [
+            "0000_plumbing_01_indexes.sql",
+            "0000_plumbing_02_rate_limits.sql",
+            "0000_plumbing_03_outbox_fillfactor.sql",
+        ]
         indexes = {
             r["indexname"]
             for r in await admin.fetch("SELECT indexname FROM pg_indexes WHERE schemaname = $1", schema)
         }
         assert {"outbox_unsent_topic", "inbox_attempts_last_failed_at"} <= indexes
+        options = await admin.fetchval(
+            "SELECT reloptions FROM pg_class WHERE oid = ($1 || '.outbox')::regclass", f'"{schema}"'
+        )
+        assert options == ["fillfactor=50"]  # room for the relay's claim as a HOT update (issue 12)
         assert await migrate(admin, schema, load_migrations(Path("/nonexistent"))) == []
     finally:
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -1,4 +1,8 @@
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transform.domain.normalize import normalize_text
 
@@ -42,3 +46,26 @@ def test_huge_strings_are_kept_whole() -> None:
     assert result is not None
     assert len(result) == len(HUGE)
     assert result.endswith(" x")
+
+
+def _reference(value: object) -> str | None:
+    """normalize_text as first written (before the ASCII fast path and the cache of short texts, issue 12)."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(value).translate(str.maketrans("", "", "\ufeff\u200b")))
+    collapsed = " ".join(text.split())
+    return None if collapsed in {"", "None", "null", "NULL"} else collapsed
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.integers() | st.floats())
+@settings(max_examples=2000)
+def test_the_fast_paths_change_no_result(value: object) -> None:
+    assert normalize_text(value) == _reference(value)
+    assert normalize_text(value) == _reference(value)  # the second call answers from the cache
+
+
+@pytest.mark.parametrize(
+    "raw", ["ａｂｃ", "\ufeffabc", "a\u200bb", "x\u3000 y", "Ⅻ", "ｎｕｌｌ", " null", "\u00a0a"]
+)
+def test_non_ascii_texts_take_the_full_path(raw: str) -> None:
+    assert normalize_text(raw) == _reference(raw)

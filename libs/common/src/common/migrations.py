@@ -31,6 +31,7 @@ PLUMBING = (  # (recorded name, file in the package)
     ("0000_plumbing.sql", "sql/plumbing.sql"),
     ("0000_plumbing_01_indexes.sql", "sql/plumbing_01_indexes.sql"),
     ("0000_plumbing_02_rate_limits.sql", "sql/plumbing_02_rate_limits.sql"),
+    ("0000_plumbing_03_outbox_fillfactor.sql", "sql/plumbing_03_outbox_fillfactor.sql"),
 )
 _LOCK_KEY = 0x726F6C6C  # "roll": one migrator at a time per database
 

@@ -1,0 +1,143 @@
+"""G9: CPU milliseconds per 1 000 lines applied, transform ÷ the G5 raw pipeline, as interleaved pairs.
+
+- ours (A): the transform service process applying a history import that ingest published while it was stopped
+  (as G5 does): CPU of the transform process plus every PostgreSQL process, sampled with psutil between the
+  first and the last line readable (`transform.products`), divided by the lines applied in between. Its relay
+  also publishes the `ContractStandardized` events: part of what our process does per line.
+- raw (B): `bench/baselines/raw_pipeline.py` (aiokafka getmany → orjson → the same mapping and statements, inbox
+  included, no framework, no relay) on the same published envelopes, in this process: CPU of this process plus
+  every PostgreSQL process from its first record to its last commit.
+Lower is better; CPU is what throughput hides when the load generator or a neighbour is the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import psutil  # type: ignore[import-untyped]
+
+from bench.baselines import raw_pipeline, raw_produce
+from bench.cases.import_e2e import _wait, http_import
+from bench.common import admin
+from bench.pairs import interleaved
+from bench.stats import Goal, PairedRatio
+from tests.support.generate import contract_rows
+from tests.support.stack import PG_PORT, ServiceProcess
+
+if TYPE_CHECKING:
+    from bench.cases.paired import Ctx
+
+G9 = Goal(
+    "G9", "CPU ms per 1 000 lines: transform + PostgreSQL ÷ raw pipeline + PostgreSQL", "ms", 1.5, 2.0, False
+)
+
+
+def _postgres() -> list[psutil.Process]:
+    pids = [
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == PG_PORT and c.pid
+    ]
+    return [q for pid in pids for q in (psutil.Process(pid), *psutil.Process(pid).children())]
+
+
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+async def _published(ctx: Ctx, n: int) -> tuple[str, list[bytes]]:
+    """Stop transform, import n lines through ingest and wait until its relay has published them all."""
+    ctx.services["transform"].stop()
+    prefix = f"G9{uuid.uuid4().hex[:6]}-"
+    await http_import(
+        ctx.http, ctx.services["ingest"].url, ctx.token, contract_rows(n, seed=9, prefix=prefix)
+    )
+    await _wait(
+        "SELECT count(*) FROM ingest.outbox WHERE key LIKE $1 AND sent_at IS NOT NULL", prefix + "%", n
+    )
+    conn = await admin()
+    try:
+        rows = await conn.fetch(
+            "SELECT payload FROM ingest.outbox WHERE key LIKE $1 ORDER BY created_at, id", prefix + "%"
+        )
+    finally:
+        await conn.close()
+    return prefix, [bytes(r["payload"]) for r in rows]
+
+
+async def _ours(ctx: Ctx, n: int) -> float:
+    prefix, _ = await _published(ctx, n)
+    service = ServiceProcess("transform").start()
+    ctx.services["transform"] = service
+    assert service.proc is not None
+    procs = [psutil.Process(service.proc.pid)]
+    conn = await admin()
+    try:
+        first: tuple[int, float] | None = None
+        while True:
+            count = int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%"
+                )
+            )
+            cpu = cpu_seconds(procs) + cpu_seconds(_postgres())
+            if count and first is None:
+                first = (count, cpu)
+            if count >= n:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    assert first is not None
+    if count == first[0]:
+        raise RuntimeError("G9: every line was applied before the first sample; raise BENCH_G9_ROWS")
+    return 1000 * 1000 * (cpu - first[1]) / (count - first[0])
+
+
+async def _raw(payloads: list[bytes]) -> float:
+    topic = await raw_produce.fresh_topic()
+    me = psutil.Process()
+    try:
+        await raw_produce.produce(topic, [(b"k%d" % i, p) for i, p in enumerate(payloads)])
+
+        def cpu_clock() -> float:
+            return cpu_seconds([me]) + cpu_seconds(_postgres())
+
+        rate = await raw_pipeline.run(topic, len(payloads), clock=cpu_clock)  # lines per CPU-second
+        return 1000 * 1000 / rate
+    finally:
+        await raw_produce.delete_topic(topic)
+
+
+async def g9(ctx: Ctx, n: int = 5_000) -> PairedRatio:
+    payloads: list[bytes] = []
+
+    async def ours() -> float:
+        return await _ours(ctx, n)
+
+    async def raw() -> float:
+        if not payloads:
+            payloads.extend((await _published(ctx, n))[1])
+            ctx.services["transform"] = ServiceProcess("transform").start()
+        return await _raw(payloads)
+
+    started = time.perf_counter()
+    result = await interleaved(
+        G9,
+        ours,
+        raw,
+        ctx.pairs,
+        notes=f"{n} lines per side per pair, CPU of the consumer process + PostgreSQL",
+    )
+    ctx.figures["G9-seconds"] = round(time.perf_counter() - started, 1)
+    return result

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 
 class _Stub(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         body = json.dumps({"path": self.path, "proto": self.headers.get("X-Forwarded-Proto")}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -39,7 +39,7 @@ class _Stub(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -61,7 +61,9 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, P
     if nginx is None:
         pytest.fail("nginx is missing: scripts/ops_tools.sh installs it")
     tmp = tmp_path_factory.mktemp("edge-tls")
-    subprocess.run([str(ROOT / "scripts" / "stack.sh"), "dev-cert", str(tmp / "tls")], check=True, capture_output=True)
+    subprocess.run(
+        [str(ROOT / "scripts" / "stack.sh"), "dev-cert", str(tmp / "tls")], check=True, capture_output=True
+    )
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     down = free_port()  # nothing listens: nginx's own 503
@@ -126,6 +128,5 @@ def test_tls_before_1_2_is_refused(edge: tuple[int, int, Path], version: ssl.TLS
     context.verify_mode = ssl.CERT_NONE
     context.set_ciphers("ALL:@SECLEVEL=0")  # let this client offer the old versions at all
     context.minimum_version = context.maximum_version = version
-    with socket.create_connection(("127.0.0.1", https_port), timeout=10) as sock:
-        with pytest.raises(ssl.SSLError):
-            context.wrap_socket(sock).close()
+    with socket.create_connection(("127.0.0.1", https_port), timeout=10) as sock, pytest.raises(ssl.SSLError):
+        context.wrap_socket(sock).close()

@@ -302,6 +302,20 @@ retire_signing_key() {
     restart_ingest
 }
 
+# A self-signed certificate for the compose edge (docs/runbook.md "Edge TLS"): DIR/tls.crt + DIR/tls.key,
+# for localhost and 127.0.0.1, valid 30 days. For trying TLS only; never for a real deployment.
+dev_cert() {
+    local dir="${1:-}"
+    [[ -n "$dir" ]] || die "usage: scripts/stack.sh dev-cert DIR"
+    mkdir -p "$dir" && chmod 700 "$dir"  # 0644 files below: the directory keeps other host users out
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null || die "openssl could not make a certificate in $dir"
+    # The compose edge runs as uid 101 and reads the key through a bind mount.
+    chmod 0644 "$dir/tls.crt" "$dir/tls.key"
+    log "self-signed certificate $dir/tls.crt (key $dir/tls.key); compose: ROLLSYNC_TLS_DIR=$dir"
+}
+
 down() {
     local svc
     "$ROOT/scripts/nginx.sh" stop || true
@@ -375,5 +389,6 @@ case "${1:-}" in
     rotate-signing-key) rotate_signing_key ;;
     retire-signing-key) retire_signing_key ;;
     compose-secrets) compose_secrets "${2:-}" ;;
-    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env|stop-services|rotate-signing-key|retire-signing-key|compose-secrets [DIR]" ;;
+    dev-cert) dev_cert "${2:-}" ;;
+    *) die "usage: scripts/stack.sh bootstrap|infra|up|down|env|stop-services|rotate-signing-key|retire-signing-key|compose-secrets [DIR]|dev-cert DIR" ;;
 esac

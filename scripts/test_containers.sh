@@ -13,6 +13,8 @@ LOG_TAG=containers
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CT="$LOCAL/containers"
+# The edge serves HTTPS here (its HTTP port only answers 308); tests/containers/stack.py reads it too.
+export ROLLSYNC_EDGE_TLS_PORT="${ROLLSYNC_EDGE_TLS_PORT:-$((ROLLSYNC_EDGE_PORT + 363))}"
 TAG=${ROLLSYNC_TAG:-dev}
 DEBIAN_MIRROR=${ROLLSYNC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 COMPOSE_VERSION=v5.6.0
@@ -138,6 +140,8 @@ compose_env() {
         printf 'ALERT_WECOM_URL=\nALERT_DINGTALK_URL=\nALERT_DINGTALK_SECRET=\n'
         printf 'ROLLSYNC_TAG=%s\nROLLSYNC_EDGE_PORT=%s\nERP_PUSH_INTERVAL_S=%s\n' "$TAG" "$ROLLSYNC_EDGE_PORT" \
             "$ERP_PUSH_INTERVAL_S"
+        # the edge's HTTPS (its HTTP port only redirects) with a self-signed certificate (tests trust tls.crt)
+        printf 'ROLLSYNC_TLS_DIR=%s\nROLLSYNC_EDGE_TLS_PORT=%s\n' "$CT/tls" "$ROLLSYNC_EDGE_TLS_PORT"
     } >"$tmp")
     mv -f "$tmp" "$file"
 }
@@ -156,6 +160,7 @@ wait_port_unused() {  # wait_port_unused PORT TIMEOUT_S
 }
 
 up() {
+    [[ -s "$CT/tls/tls.crt" ]] || "$ROOT/scripts/stack.sh" dev-cert "$CT/tls"
     compose_env
     local t0=$SECONDS attempt rc out="$CT/compose-up.log"
     for attempt in 1 2; do

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.containers.stack import EDGE, compose
+from tests.containers.stack import EDGE, EDGE_CA, compose
 
 ALL_SCOPES = "contracts:write,progress:write,customers:write,sync:read,admin"
 
@@ -28,7 +28,7 @@ def client() -> tuple[str, str]:
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=EDGE, timeout=30) as c:
+    with httpx.Client(base_url=EDGE, timeout=30, verify=EDGE_CA) as c:
         yield c
 
 

@@ -15,7 +15,9 @@ from typing import Any
 DOCKER = shutil.which("docker") or "/usr/bin/docker"
 FIGURES = Path(__file__).resolve().parents[2] / ".local" / "containers" / "figures.txt"
 COMPOSE = shlex.split(os.environ.get("ROLLSYNC_CT_COMPOSE", ""))
-EDGE = f"http://127.0.0.1:{os.environ.get('ROLLSYNC_EDGE_PORT', '8080')}"
+# The compose edge serves HTTPS with the self-signed certificate scripts/test_containers.sh made (dev-cert).
+EDGE = f"https://127.0.0.1:{os.environ.get('ROLLSYNC_EDGE_TLS_PORT', '8443')}"
+EDGE_CA = str(Path(__file__).resolve().parents[2] / ".local" / "containers" / "tls" / "tls.crt")
 SERVICES = ("ingest", "transform", "rules", "erp-connector")
 READY_PORTS = {
     "ingest": 8101,

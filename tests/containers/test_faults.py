@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tests.containers.conftest import login
-from tests.containers.stack import READY_PORTS, container_id, docker, psql, readyz, states, wait_for
+from tests.containers.stack import EDGE_CA, READY_PORTS, container_id, docker, psql, readyz, states, wait_for
 from tests.support.seed000 import SEED_ROW
 
 LINES = 600
@@ -50,7 +50,7 @@ def test_transform_killed_mid_import_loses_and_duplicates_no_line(
     accepted: list[int] = []
 
     def send() -> None:
-        with httpx.Client(base_url=http.base_url, timeout=60) as sender:
+        with httpx.Client(base_url=http.base_url, timeout=60, verify=EDGE_CA) as sender:
             for at in range(0, LINES, CHUNK):
                 body = {"contracts": rows[at : at + CHUNK], "overwrite": True, "source": "local_system"}
                 r = sender.post("/sync/contracts/batch", json=body, headers=auth)

@@ -54,6 +54,8 @@ SECRETS_DIR = "/nonexistent/rollsync-test-secrets"  # compose config only names 
 MIGRATE = {"ingest": "migrate-ingest", "transform": "migrate-transform", "rules": "migrate-rules"}
 MIGRATE["erp-connector"] = "migrate-erp"
 INFRA = ("kafka", "postgres", "edge", "prometheus", "alertmanager", "grafana")
+# The edge's certificate directory (${ROLLSYNC_TLS_DIR:?}, a bind mount): not a secret, but required too.
+TLS_DIR = tempfile.mkdtemp(prefix="rollsync-tls-")
 
 
 def _env(**overrides: str) -> dict[str, str]:
@@ -61,6 +63,7 @@ def _env(**overrides: str) -> dict[str, str]:
     env.update({name: f"{STRONG_SECRET}-{name.lower()}" for name in SECRETS})
     env["ROLLSYNC_SECRETS_DIR"] = SECRETS_DIR
     env["ROLLSYNC_SECRETS_GID"] = "10001"
+    env["ROLLSYNC_TLS_DIR"] = TLS_DIR
     env.update(overrides)
     return env
 
@@ -332,3 +335,25 @@ def test_the_alert_relay_takes_its_robots_from_the_environment_and_refuses_place
     prod = _project(_env(ROLLSYNC_ENV="prod"))["services"]["alert-relay"]["environment"]
     with pytest.raises(ValueError, match="wecom_url must be an https URL"):
         _relay_settings(prod)  # the test values are no robot URLs
+
+
+def test_the_edge_serves_https_from_rollsync_tls_dir_and_refuses_to_start_without_it() -> None:
+    edge = _project()["services"]["edge"]
+    [tls] = [v for v in edge["volumes"] if v["target"] == "/etc/rollsync/tls"]
+    assert (tls["type"], tls["source"], tls.get("read_only")) == ("bind", TLS_DIR, True)
+    published = {(p["target"], p["published"], p.get("host_ip")) for p in edge["ports"]}
+    https, http = (
+        os.environ.get("ROLLSYNC_EDGE_TLS_PORT", "443"),
+        os.environ.get("ROLLSYNC_EDGE_PORT", "8080"),
+    )
+    assert published == {(8443, https, "127.0.0.1"), (8080, http, "127.0.0.1")}
+    env = {k: v for k, v in _env().items() if k != "ROLLSYNC_TLS_DIR"}
+    refused = subprocess.run(
+        [tool("rollsync-yamltool"), "compose", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "set ROLLSYNC_TLS_DIR" in refused.stderr + refused.stdout

@@ -103,8 +103,11 @@ def test_nginx_accepts_the_compose_config(tmp_path: Path) -> None:
         pytest.fail("nginx is missing: scripts/ops_tools.sh installs it")
     # Compose's DNS names do not resolve here: point the upstreams at loopback, keep everything else.
     text = re.sub(r"server [\w-]+:(\d+)", r"server 127.0.0.1:\1", COMPOSE_CONF.read_text())
+    # The certificate the compose edge mounts from ROLLSYNC_TLS_DIR: a self-signed one here.
+    subprocess.run([str(ROOT / "scripts" / "stack.sh"), "dev-cert", str(tmp_path / "tls")], check=True)
     text = text.replace("/tmp/", f"{tmp_path}/")  # noqa: S108 - rewriting the container's paths.replace("/dev/stdout", f"{tmp_path}/access.log")
     text = text.replace("/dev/stderr", f"{tmp_path}/error.log")
+    text = text.replace("/etc/rollsync/tls/", f"{tmp_path}/tls/")
     (tmp_path / "nginx.conf").write_text(text)
     result = subprocess.run(
         [

@@ -475,3 +475,14 @@ def test_the_alert_relay_runs_with_its_robots_from_a_secret_and_refuses_placehol
     assert ingress["from"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
     ]
+
+
+def test_prod_ingress_serves_tls_from_a_cert_manager_certificate_and_redirects_http() -> None:
+    [ingress] = of_kind(overlay_docs("prod"), "Ingress").values()
+    [rule] = ingress["spec"]["rules"]
+    assert ingress["spec"]["tls"] == [{"hosts": [rule["host"]], "secretName": "rollsync-edge-tls"}]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["cert-manager.io/cluster-issuer"]
+    assert annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+    # HSTS is ingress-nginx's default for TLS hosts: nothing may switch it off here.
+    assert not any("hsts" in key for key in annotations)

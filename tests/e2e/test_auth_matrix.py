@@ -43,7 +43,7 @@ async def _revoked_everywhere(
 
 
 def _variants(
-    signer: TestSigner, good_client: str, disabled: str, rotated: str, narrow: str
+    signer: TestSigner, good_client: str, disabled: str, rotated: str, narrow: dict[str, str]
 ) -> dict[str, Callable[[Operation], tuple[dict[str, str], int]]]:
     """name -> (operation -> (headers, expected status))."""
     now = int(time.time())
@@ -68,7 +68,11 @@ def _variants(
         "wrong aud": token(claims(aud="another-api")),
         "disabled client": token(disabled),
         "rotated secret": token(rotated),
-        "missing scope": token(narrow, 403),
+        # a real client's token holding one scope the operation does not ask for
+        "missing scope": lambda op: (
+            {"Authorization": f"Bearer {next(t for sc, t in narrow.items() if sc not in op.scopes)}"},
+            403,
+        ),
     }
 
 
@@ -95,10 +99,13 @@ async def test_every_operation_refuses_every_bad_token_with_rfc_6750_answers(
     good_client, _ = await create_client(admin, ALL)
     disabled_client, disabled_secret = await create_client(admin, ALL)
     rotated_client, rotated_secret = await create_client(admin, ALL)
-    narrow_client, narrow_secret = await create_client(admin, ["processes:write"])  # no route takes it
+    # every route takes some scope now: two one-scope clients, so each operation meets one it does not take
+    narrow = {
+        scope: await login(http, ingest, *await create_client(admin, [scope]))
+        for scope in ("processes:write", "employees:write")
+    }
     disabled = await login(http, ingest, disabled_client, disabled_secret)
     rotated = await login(http, ingest, rotated_client, rotated_secret)
-    narrow = await login(http, ingest, narrow_client, narrow_secret)
     signer = _signer()
 
     # Positive control: the same key's good token, and the two soon-revoked ones, pass every service now.

@@ -63,7 +63,15 @@ async def get_pending_updates(
     return json_response(body)
 
 
-@router.get("/contracts")
+@router.get(
+    "/contracts",
+    responses=errors(
+        **{
+            "404": "`employee_not_found`: no such 工号",
+            "409": "`employee_inactive`: the employee is inactive",
+        }
+    ),
+)
 async def get_contracts(
     request: Request,
     _: SyncRead,

@@ -307,7 +307,9 @@ retire_signing_key() {
 dev_cert() {
     local dir="${1:-}"
     [[ -n "$dir" ]] || die "usage: scripts/stack.sh dev-cert DIR"
-    mkdir -p "$dir" && chmod 700 "$dir"  # 0644 files below: the directory keeps other host users out
+    # mounted as a directory into the edge (uid 101): it and the files must be readable by that uid; a
+    # self-signed development pair only (a real key: docs/runbook.md, Edge TLS)
+    mkdir -p "$dir" && chmod 755 "$dir"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
         -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
         -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null || die "openssl could not make a certificate in $dir"

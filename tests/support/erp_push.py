@@ -40,7 +40,10 @@ class Pusher:
         )
         assert r.status_code == 202, r.text
 
-    async def confirmed(self, customer_id: str, version: int, timeout_s: float = 120) -> asyncpg.Record:
+    async def confirmed(self, customer_id: str, version: int, timeout_s: float = 300) -> asyncpg.Record:
+        """Push runs work the connector's queue in order: in a full `make test` other tests' customers can be
+        queued ahead (seen: a first create still waiting after 120 s behind a backlog of earlier captures)."""
+
         async def probe() -> asyncpg.Record | None:
             row = await self._admin.fetchrow(ROW, customer_id)
             assert row is not None, customer_id

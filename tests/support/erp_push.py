@@ -40,9 +40,9 @@ class Pusher:
         )
         assert r.status_code == 202, r.text
 
-    async def confirmed(self, customer_id: str, version: int, timeout_s: float = 300) -> asyncpg.Record:
+    async def confirmed(self, customer_id: str, version: int, timeout_s: float = 600) -> asyncpg.Record:
         """Push runs work the connector's queue in order: in a full `make test` other tests' customers can be
-        queued ahead (seen: a first create still waiting after 120 s behind a backlog of earlier captures)."""
+        queued ahead (seen: ~700 creates from the Schemathesis run, worked off at ~3 per second, ahead of a first create)."""
 
         async def probe() -> asyncpg.Record | None:
             row = await self._admin.fetchrow(ROW, customer_id)

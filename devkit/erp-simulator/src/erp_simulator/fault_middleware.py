@@ -47,7 +47,9 @@ class FaultMiddleware:
         await self._respond(config, style, scope, body, send)
 
     def _throttle(self, config: FaultConfig, style: ApiStyle, scope: Scope, body: bytes) -> Response | None:
-        if self._state.dice.hit(config.throttle_rate):  # a busy server, whatever this client's rate
+        if self._state.dice.hit(
+            "throttled", config.throttle_rate
+        ):  # a busy server, whatever this client's rate
             self._state.counters.fault("throttled")
             return throttled_page(HTTP_TOO_MANY_REQUESTS, config.throttle_retry_after_s)
         if config.rate_limit_per_second is None:
@@ -91,7 +93,9 @@ class FaultMiddleware:
                 await _drop_connection(send)
             await _server_error(style)(scope, _replay(body), send)
             return
-        if capture.media_type_is(JSON_MEDIA_TYPE) and self._state.dice.hit(config.truncated_json_rate):
+        if capture.media_type_is(JSON_MEDIA_TYPE) and self._state.dice.hit(
+            "truncated_json", config.truncated_json_rate
+        ):
             self._state.counters.fault("truncated_json")
             capture.truncate()
         await capture.replay(send)

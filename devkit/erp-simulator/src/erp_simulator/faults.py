@@ -88,18 +88,27 @@ class WriteFault(Enum):
 
 
 class FaultDice:
-    def __init__(self, seed: int) -> None:
-        # Its own stream, so seed data stays the same whichever faults a run draws.
-        self._rng = random.Random(f"faults-{seed}")
+    """One seeded stream per fault kind. Which draw of a kind hits then depends only on the seed and on
+    how often that kind was drawn, not on how concurrent requests interleave their draws, so a test
+    that makes N calls gets the same faults of each kind whatever the scheduling."""
 
-    def hit(self, rate: float) -> bool:
-        # No draw at rate 0, so enabling one knob leaves the others' sequences unchanged.
-        return rate > 0 and self._rng.random() < rate
+    def __init__(self, seed: int) -> None:
+        # Streams of their own, so seed data stays the same whichever faults a run draws.
+        self._seed = seed
+        self._streams: dict[str, random.Random] = {}
+
+    def _stream(self, kind: str) -> random.Random:
+        if kind not in self._streams:
+            self._streams[kind] = random.Random(f"faults-{self._seed}-{kind}")
+        return self._streams[kind]
+
+    def hit(self, kind: str, rate: float) -> bool:
+        return rate > 0 and self._stream(kind).random() < rate
 
     def latency_seconds(self, config: FaultConfig) -> float:
         if config.latency_ms_max <= 0:
             return 0.0
-        return self._rng.uniform(config.latency_ms_min, config.latency_ms_max) / 1000
+        return self._stream("latency").uniform(config.latency_ms_min, config.latency_ms_max) / 1000
 
     def request_fault(self, config: FaultConfig) -> RequestFault | None:
         rates = (
@@ -108,7 +117,7 @@ class FaultDice:
             (RequestFault.ERROR, config.error_rate),
             (RequestFault.HTML_ERROR, config.html_error_rate),
         )
-        return next((fault for fault, rate in rates if self.hit(rate)), None)
+        return next((fault for fault, rate in rates if self.hit(fault.value, rate)), None)
 
     def write_fault(self, config: FaultConfig) -> WriteFault | None:
         rates = (
@@ -116,12 +125,13 @@ class FaultDice:
             (WriteFault.PARTIAL_SAVE, config.partial_save_rate),
             (WriteFault.LOST_REPLY, config.lost_reply_rate),
         )
-        return next((fault for fault, rate in rates if self.hit(rate)), None)
+        return next((fault for fault, rate in rates if self.hit(fault.value, rate)), None)
 
     def drop_some(self, fields: dict[str, str], keep: tuple[str, ...]) -> dict[str, str]:
         """Keep the ``keep`` fields and lose at least one of the others, if there are any."""
         optional = sorted(key for key in fields if key not in keep)
         if not optional:
             return dict(fields)
-        lost = set(self._rng.sample(optional, self._rng.randint(1, len(optional))))
+        stream = self._stream("drop_some")
+        lost = set(stream.sample(optional, stream.randint(1, len(optional))))
         return {key: value for key, value in fields.items() if key not in lost}

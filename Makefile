@@ -24,6 +24,9 @@ lint: bootstrap ## ruff (check + format) and import contracts
 typecheck: bootstrap ## mypy --strict
 	.venv/bin/mypy
 
+docs: bootstrap ## regenerate docs/asyncapi.json (every topic, producer, consumer and payload) from the contracts
+	.venv/bin/python -m common.asyncapi docs/asyncapi.json
+
 test-unit: bootstrap ## unit tests only (no infrastructure)
 	$(PYTEST) -m "not integration and not e2e"
 
@@ -62,4 +65,4 @@ bench-profile: bootstrap ## where the CPU of one imported line goes, per process
 bench-compare: ## compare two bench results files (OLD=bench/results.prev.json NEW=bench/results.json)
 	@.venv/bin/python -m bench.compare $(or $(OLD),bench/results.prev.json) $(or $(NEW),bench/results.json)
 
-.PHONY: help up down bootstrap lint typecheck test-unit test-integration test-e2e test test-containers soak bench bench-profile bench-compare
+.PHONY: help up down bootstrap docs lint typecheck test-unit test-integration test-e2e test test-containers soak bench bench-profile bench-compare

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common import inbox, outbox
+from common.backoff import full_jitter
 from common.delivery import Delivery, Failure, PermanentError, Record, classify
 from common.topics import dlq
 
@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     import asyncpg
 
     from common.metrics import Metrics
+    from common.received import Decode, Received
     from common.settings import RetrySettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ApplyBatch = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+ApplyBatch = Callable[["asyncpg.Connection", list[Any]], Awaitable[None]]
+"""Called in the batch's transaction with the fresh messages: `Delivery`s, or `Received`s when decoding."""
 
 
 class ConsumerStoppingError(Exception):
@@ -39,8 +41,7 @@ class ConsumerStoppingError(Exception):
 
 
 def backoff_delay(attempt: int, retry: RetrySettings) -> float:
-    """Capped exponential backoff with full jitter."""
-    return random.uniform(0, min(retry.max_delay_s, retry.base_delay_s * 2 ** (attempt - 1)))
+    return full_jitter(attempt, retry.base_delay_s, retry.max_delay_s)
 
 
 class InboxConsumer:
@@ -54,9 +55,12 @@ class InboxConsumer:
         metrics: Metrics,
         before_inbox: ApplyBatch | None = None,
         *,
+        decode: Decode | None = None,
         probe_timeout_s: float = 5.0,
     ) -> None:
         self._pool, self._schema, self._name, self._apply = pool, schema, name, apply
+        # This batch's decoded messages by event id; `handle` runs one batch at a time (the subscriber awaits it).
+        self._decode, self._decoded = decode, dict["uuid.UUID", "Received[Any]"]()
         self._retry, self._metrics, self._before_inbox = retry, metrics, before_inbox
         self._probe_timeout_s = probe_timeout_s
         self._stopping = asyncio.Event()
@@ -78,9 +82,30 @@ class InboxConsumer:
                 await self._dead_letter(d, PermanentError("missing or invalid event_id header"), 1)
             else:
                 good.setdefault(d.event_id, d)  # the same event twice in one batch applies once
-        if good:
-            await self._batch(list(good.values()))
+        batch = await self._decoded_only(list(good.values()))
+        if batch:
+            try:
+                await self._batch(batch)
+            finally:
+                self._decoded.clear()
         self._metrics.handler_seconds.labels(topic).observe(time.perf_counter() - started)
+
+    async def _decoded_only(self, batch: list[Delivery]) -> list[Delivery]:
+        """Decode each message once, before any transaction; one that never can is dead-lettered alone."""
+        if self._decode is None:
+            return batch
+        kept = []
+        for d in batch:
+            try:
+                self._decoded[d.event_id] = self._decode(d)  # type: ignore[index]
+            except PermanentError as exc:
+                await self._dead_letter(d, exc, 1)
+                continue
+            kept.append(d)
+        return kept
+
+    def _items(self, batch: list[Delivery]) -> list[Any]:
+        return batch if self._decode is None else [self._decoded[d.event_id] for d in batch]  # type: ignore[index]
 
     async def _batch(self, batch: list[Delivery]) -> None:
         """The whole batch in one transaction, tried twice; then each message on its own."""
@@ -128,11 +153,11 @@ class InboxConsumer:
             if self._before_inbox is not None:
                 # First in the transaction, before the inbox row gives it a transaction id: a service that
                 # orders its writers by locks can take them here, so xid order follows lock order.
-                await self._before_inbox(conn, batch)
+                await self._before_inbox(conn, self._items(batch))
             fresh = await inbox.claim(conn, self._name, ids, replays)
             todo = [d for d in batch if d.event_id in fresh]
             if todo:
-                await self._apply(conn, todo)
+                await self._apply(conn, self._items(todo))
         topic = batch[0].topic
         self._metrics.events_applied.labels(topic).inc(len(todo))
         if len(todo) < len(batch):
@@ -152,7 +177,12 @@ class InboxConsumer:
             except Exception as exc:
                 if classify(exc, reachable=await self._reachable()) is not Failure.OUTAGE:
                     raise
-                log.warning("%s: database unreachable (%s); waiting %.1fs", self._name, _describe(exc), pause)
+                log.warning(
+                    "database unreachable (%s); waiting %.1fs",
+                    _describe(exc),
+                    pause,
+                    extra={"consumer": self._name},
+                )
                 await self._pause(pause)
                 pause = min(pause * 2, 15.0)
 
@@ -198,19 +228,12 @@ class InboxConsumer:
 
         await self._guarded(write)
         self._metrics.events_dead_lettered.labels(d.topic, type(exc).__name__).inc()
-        log.error(
-            "%s: dead-lettered %s@%s/%s after %s attempt(s): %s",
-            self._name,
-            d.event_id,
-            d.topic,
-            d.offset,
-            attempts,
-            _describe(exc),
-        )
+        fields = {"consumer": self._name, "event_id": d.event_id, "topic": d.topic, "offset": d.offset}
+        log.error("dead-lettered: %s", _describe(exc), extra={**fields, "attempts": attempts})
 
     def _failed(self, topic: str, exc: BaseException) -> None:
         self._metrics.events_failed.labels(topic, type(exc).__name__).inc()
-        log.warning("%s: attempt failed: %s", self._name, _describe(exc))
+        log.warning("attempt failed: %s", _describe(exc), extra={"consumer": self._name, "topic": topic})
 
 
 def _describe(exc: BaseException) -> str:

@@ -94,7 +94,9 @@ def subscribe_inbox(
             if not isinstance(exc, Exception):
                 raise  # cancelled: the rewind is done, let it through
             failures += 1
-            log.exception("%s: batch not handled (%s); reading it again", group_id, exc)
+            log.exception(
+                "batch not handled (%s); reading it again", exc, extra={"group_id": group_id, "topic": topic}
+            )
             await asyncio.sleep(min(0.2 * 2**failures, 5.0))
             return
         failures = 0
@@ -135,7 +137,9 @@ async def _commit(msg: KafkaMessage, records: Iterable[Any], group_id: str) -> N
             await msg.ack()
     except KafkaError as exc:  # rebalance (CommitFailed, IllegalState) or broker away
         # The effect is committed in Postgres: the batch comes back and the inbox absorbs it.
-        log.warning("%s: offset commit failed (%s); the batch will be redelivered", group_id, exc)
+        log.warning(
+            "offset commit failed (%s); the batch will be redelivered", exc, extra={"group_id": group_id}
+        )
 
 
 def _record_lag(msg: KafkaMessage, records: Iterable[Any], metrics: Metrics) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
 
+from common.backoff import full_jitter
 from common.db import connect
 from common.outbox import Claimed, Lane, OutboxRow, OutboxStore, channel
 
@@ -119,12 +119,12 @@ class OutboxRelay:
             wake.set()
 
     async def _run(self, lane: Lane, wake: asyncio.Event) -> None:
-        backoff = 0.1
+        failures = 0
         while True:
             try:
                 while await self.drain_once(lane):
                     pass
-                backoff = 0.1
+                failures = 0
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel as the wait ends.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll):
@@ -135,9 +135,10 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("outbox relay %s: %s; retrying in %.1fs", self._schema, exc, backoff)
-                await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
-                backoff = min(backoff * 2, 10.0)
+                failures += 1
+                delay = full_jitter(failures, 0.1, 10.0)
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, delay, extra={"schema": self._schema})
+                await asyncio.sleep(delay)
 
     async def drain_once(self, lane: Lane | None = None) -> bool:
         """Publish one claimed batch. Returns whether there was anything to publish."""
@@ -186,7 +187,7 @@ class OutboxRelay:
             try:
                 await self._publish([row])
             except _RECORD_ERRORS as exc:
-                log.error("outbox row %s to %s buried: %s", row.id, row.topic, exc)
+                log.error("outbox row buried: %s", exc, extra={"event_id": row.id, "topic": row.topic})
                 await self._store.bury(claimed, row, f"{type(exc).__name__}: {exc}")
 
     async def _replace_producer(self) -> None:

@@ -11,12 +11,14 @@ from common.auth_first import AuthFirst
 from common.bearer import admin_alternatives
 from common.consumer import ApplyBatch, InboxConsumer
 from common.db import create_pool
+from common.events.catalog import model_of
 from common.health import health_router, postgres_check
 from common.input_guard import InputGuard
 from common.kafka import create_broker, ensure_topics, subscribe_inbox
 from common.metrics import Metrics
 from common.openapi import document_errors
 from common.rate_limit import RateLimiter
+from common.received import envelope_decoder
 from common.relay import OutboxRelay
 from common.retention import Pruner, RetentionPolicy, plumbing_policies
 from common.web import BodyLimit, RequestContext, install_error_handlers
@@ -69,13 +71,24 @@ class ServiceRuntime:
         *,
         max_records: int = 500,
         before_inbox: ApplyBatch | None = None,
+        drop_nul: bool = False,
     ) -> None:
         """One inbox-guarded batch subscriber; the consumer group doubles as the inbox consumer name.
+
+        `apply` and `before_inbox` receive `Received[P]`s, P being the topic's contract in the catalog.
         `before_inbox` runs first in each batch's transaction, before the inbox row is written."""
         if self._broker is None:
             self._broker = create_broker(self.settings.kafka, self.name)
+        decode = envelope_decoder(model_of(topic), drop_nul=drop_nul)
         consumer = InboxConsumer(
-            self.pool, self.schema, group, apply, self.settings.retry, self.metrics, before_inbox
+            self.pool,
+            self.schema,
+            group,
+            apply,
+            self.settings.retry,
+            self.metrics,
+            before_inbox,
+            decode=decode,
         )
         self._consumers.append(consumer)
         subscribe_inbox(self._broker, topic, group, consumer, self.metrics, max_records=max_records)

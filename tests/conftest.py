@@ -24,6 +24,11 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 collect_ignore = [] if os.environ.get("ROLLSYNC_CT_COMPOSE") else ["containers"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` run after all others (they leave generated data behind); order otherwise kept."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--seed", type=int, default=None, help="fault scenarios' seed (or env ROLLSYNC_FAULT_SEED)"

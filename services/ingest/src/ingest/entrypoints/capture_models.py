@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from ingest.domain.capture import Capture, check_sources
 
@@ -44,6 +44,14 @@ class CaptureBody(BaseModel):
     business_license_info: dict[str, Any] | None = None
     sources: dict[str, str] = Field(default_factory=dict, description="field -> wechat | ai | manual")
     verified: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("captured_at", mode="before")
+    @classmethod
+    def _date_time_text_only(cls, value: object) -> object:
+        """pydantic would read a number as a Unix time; the document (and seed 004) say an ISO 8601 string."""
+        if value is not None and not isinstance(value, str):
+            raise ValueError("captured_at must be an ISO 8601 date-time string, e.g. 2026-12-05T08:30:00+08:00")
+        return value
 
     def to_capture(self) -> Capture:
         meta = {"wechat_id", "captured_at", "sources", "verified"}

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Ingest:
     ctx: IngestContext  # app.state.ctx: what routes use
-    uow: UowFactory
     on_process_changed: ApplyBatch
     retention: list[RetentionPolicy]
     announce_unannounced: Callable[[], Awaitable[int]]  # a start-up job
@@ -57,7 +56,6 @@ def bootstrap(settings: Settings, pool: asyncpg.Pool, metrics: Metrics) -> Inges
     )
     return Ingest(
         ctx=ctx,
-        uow=uow,
         on_process_changed=on_process_changed(unit_of_work.joined),
         retention=retention_policies(settings.retention),
         announce_unannounced=partial(employees.announce_unannounced, uow, "ingest-start"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -12,6 +13,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from common.metrics import Metrics
+from ingest.adapters.unit_of_work import begin
 from ingest.service_layer.heartbeat import LastSeen, last_seen_gauges
 from tests.support.schemas import scratch_schema
 
@@ -48,7 +50,7 @@ async def _seen(pool: asyncpg.Pool, client_id: str) -> float | None:
 
 async def test_a_busy_client_costs_one_write_per_interval_not_one_per_request(pool: asyncpg.Pool) -> None:
     clock = Clock()
-    seen = LastSeen(pool, every_s=30, clock=clock)
+    seen = LastSeen(partial(begin, pool), every_s=30, clock=clock)
     await seen.touch("agent")
     first = await _seen(pool, "agent")
     assert first is not None
@@ -63,7 +65,7 @@ async def test_a_busy_client_costs_one_write_per_interval_not_one_per_request(po
 
 
 async def test_replicas_writing_concurrently_never_move_the_time_backwards(pool: asyncpg.Pool) -> None:
-    replicas = [LastSeen(pool, every_s=0) for _ in range(4)]
+    replicas = [LastSeen(partial(begin, pool), every_s=0) for _ in range(4)]
     await asyncio.gather(*(r.touch("agent") for r in replicas for _ in range(10)))
     latest = await _seen(pool, "agent")
     await pool.execute(
@@ -87,8 +89,8 @@ SEEN = "rollsync_client_last_seen_timestamp_seconds"
 
 async def test_the_gauges_come_from_the_database_at_scrape_time(pool: asyncpg.Pool) -> None:
     metrics = Metrics("ingest")
-    refresh = last_seen_gauges(pool, metrics)
-    await LastSeen(pool, every_s=30).touch("agent")
+    refresh = last_seen_gauges(partial(begin, pool), metrics)
+    await LastSeen(partial(begin, pool), every_s=30).touch("agent")
     await pool.execute("UPDATE clients SET last_seen_at = now() WHERE client_id = 'old'")
     await refresh()
     samples = _samples(metrics)

@@ -10,72 +10,63 @@ if TYPE_CHECKING:
     import asyncpg
 
 
-async def upsert(conn: asyncpg.Connection, employees: list[Employee], client_id: str) -> dict[str, int]:
-    """Create or change the rows; returns the numbers written with their new version (an identical row is
-    left alone, its version too)."""
-    rows = await conn.fetch(
-        "INSERT INTO employees AS e (employee_no, name, workshop, processes, active, client_id, announced)"
-        " SELECT t.no, t.name, t.workshop, string_to_array(t.processes, E'\\x1f'), t.active, $6, true"
-        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[])"
-        "  AS t(no, name, workshop, processes, active)"
-        " ON CONFLICT (employee_no) DO UPDATE SET name = EXCLUDED.name, workshop = EXCLUDED.workshop,"
-        "  processes = EXCLUDED.processes, active = EXCLUDED.active, client_id = EXCLUDED.client_id,"
-        "  updated_at = now(), version = e.version + 1, announced = true"
-        " WHERE (e.name, e.workshop, e.processes, e.active)"
-        "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.workshop, EXCLUDED.processes, EXCLUDED.active)"
-        " RETURNING employee_no, version",
-        [e.number for e in employees],
-        [e.name for e in employees],
-        [e.workshop for e in employees],
-        ["\x1f".join(e.processes) for e in employees],  # the domain refuses control characters
-        [e.active for e in employees],
-        client_id,
-    )
-    return {r["employee_no"]: r["version"] for r in rows}
+class PgEmployeesRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
 
+    async def upsert(self, employees: list[Employee], client_id: str) -> dict[str, int]:
+        """Create or change the rows; returns the numbers written with their new version (an identical row is
+        left alone, its version too)."""
+        rows = await self.conn.fetch(
+            "INSERT INTO employees AS e (employee_no, name, workshop, processes, active, client_id, announced)"
+            " SELECT t.no, t.name, t.workshop, string_to_array(t.processes, E'\\x1f'), t.active, $6, true"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[])"
+            "  AS t(no, name, workshop, processes, active)"
+            " ON CONFLICT (employee_no) DO UPDATE SET name = EXCLUDED.name, workshop = EXCLUDED.workshop,"
+            "  processes = EXCLUDED.processes, active = EXCLUDED.active, client_id = EXCLUDED.client_id,"
+            "  updated_at = now(), version = e.version + 1, announced = true"
+            " WHERE (e.name, e.workshop, e.processes, e.active)"
+            "  IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.workshop, EXCLUDED.processes, EXCLUDED.active)"
+            " RETURNING employee_no, version",
+            [e.number for e in employees],
+            [e.name for e in employees],
+            [e.workshop for e in employees],
+            ["\x1f".join(e.processes) for e in employees],  # the domain refuses control characters
+            [e.active for e in employees],
+            client_id,
+        )
+        return {r["employee_no"]: r["version"] for r in rows}
 
-async def unannounced(conn: asyncpg.Connection) -> list[Employee]:
-    """Rows never published (uploaded before employee events existed), locked; `index` is their version."""
-    rows = await conn.fetch(
-        "SELECT employee_no, name, workshop, processes, active, version FROM employees WHERE NOT announced"
-        " ORDER BY employee_no FOR UPDATE"
-    )
-    return [
-        Employee(r["version"], r["employee_no"], r["name"], r["workshop"], tuple(r["processes"]), r["active"])
-        for r in rows
-    ]
+    async def unannounced(self) -> list[Employee]:
+        """Rows never published (uploaded before employee events existed), locked; `index` is their version."""
+        rows = await self.conn.fetch(
+            "SELECT employee_no, name, workshop, processes, active, version FROM employees WHERE NOT announced"
+            " ORDER BY employee_no FOR UPDATE"
+        )
+        return [
+            Employee(
+                r["version"], r["employee_no"], r["name"], r["workshop"], tuple(r["processes"]), r["active"]
+            )
+            for r in rows
+        ]
 
+    async def mark_announced(self, numbers: list[str]) -> None:
+        await self.conn.execute(
+            "UPDATE employees SET announced = true WHERE employee_no = any($1::text[])", numbers
+        )
 
-async def mark_announced(conn: asyncpg.Connection, numbers: list[str]) -> None:
-    await conn.execute("UPDATE employees SET announced = true WHERE employee_no = any($1::text[])", numbers)
+    async def reporter_flag(self, updated_by: str) -> str | None:
+        active = await self.conn.fetchval(
+            "SELECT active FROM employees WHERE employee_no = $1 OR name = $1"
+            " ORDER BY employee_no = $1 DESC, active DESC LIMIT 1",
+            updated_by,
+        )
+        if active is None:
+            return "unknown"
+        return None if active else "inactive"
 
-
-async def reporter_flag(conn: asyncpg.Connection, updated_by: str) -> str | None:
-    """None for an active employee (matched by number, else by name); 'inactive' or 'unknown' otherwise."""
-    active = await conn.fetchval(
-        "SELECT active FROM employees WHERE employee_no = $1 OR name = $1"
-        " ORDER BY employee_no = $1 DESC, active DESC LIMIT 1",
-        updated_by,
-    )
-    if active is None:
-        return "unknown"
-    return None if active else "inactive"
-
-
-async def flag_progress(
-    conn: asyncpg.Connection, contract_no: str, product_id: str, process: str, flag: str | None
-) -> None:
-    await conn.execute(
-        "UPDATE progress_state SET reporter_flag = $4 WHERE contract_no = $1 AND product_id = $2 AND process = $3",
-        contract_no,
-        product_id,
-        process,
-        flag,
-    )
-
-
-async def flagged_reports(pool: asyncpg.Pool) -> dict[str, int]:
-    rows = await pool.fetch(
-        "SELECT reporter_flag, count(*) AS n FROM progress_state WHERE reporter_flag IS NOT NULL GROUP BY 1"
-    )
-    return {r["reporter_flag"]: int(r["n"]) for r in rows}
+    async def flagged_reports(self) -> dict[str, int]:
+        rows = await self.conn.fetch(
+            "SELECT reporter_flag, count(*) AS n FROM progress_state WHERE reporter_flag IS NOT NULL GROUP BY 1"
+        )
+        return {r["reporter_flag"]: int(r["n"]) for r in rows}

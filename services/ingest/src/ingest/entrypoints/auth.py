@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Request, Security
+from fastapi import Security
 
 from common.bearer import BearerAuth, TokenClaims, unauthorized
 from common.openapi import secured
-from common.rate_limit import Limit, RateLimiter
-from ingest.adapters import repository as repo
+from common.rate_limit import Limit
+from ingest.entrypoints.context import Ctx, Limiter
+from ingest.service_layer.access import TokenRefusedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,18 +25,13 @@ class Caller:
 BEARER = secured(BearerAuth(limit_clients=False))
 
 
-async def _caller(request: Request, claims: Annotated[TokenClaims, Security(BEARER)]) -> Caller:
+async def _caller(claims: Annotated[TokenClaims, Security(BEARER)], ctx: Ctx, limiter: Limiter) -> Caller:
     """Signature, time, issuer, audience and scope are checked by BEARER; the client's row is ingest's own."""
-    ctx = request.app.state.ctx
-    client = await repo.get_client(ctx.pool, claims.client_id)
-    if client is None or client.disabled:
-        raise unauthorized("invalid_token", "客户端已停用 / client disabled", "invalid_token")
-    if claims.version < client.token_version:
-        raise unauthorized(
-            "invalid_token", "令牌已被吊销（密钥已轮换）/ token revoked: secret rotated", "invalid_token"
-        )
+    try:
+        client = await ctx.token_client(claims.client_id, claims.version)
+    except TokenRefusedError as exc:
+        raise unauthorized("invalid_token", str(exc), "invalid_token") from None
     # The shared per-client limit (common.rate_limit), with this client's limits from its row (the CLI).
-    limiter: RateLimiter = request.app.state.rate_limiter
     await limiter.check_client(
         client.client_id, Limit(per_minute=client.rate_per_minute, per_day=client.rate_per_day)
     )

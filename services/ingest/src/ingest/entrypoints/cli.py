@@ -9,13 +9,20 @@ import argparse
 import asyncio
 import os
 import sys
+from functools import partial
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from common.db import create_pool
-from ingest.adapters import clients_repository as repo
+from ingest.adapters import unit_of_work
+from ingest.adapters.schema import SCHEMA
 from ingest.config import Settings
-from ingest.domain.clients import SCOPES, hash_secret, new_secret, unknown_scopes, weak_secret_reason
+from ingest.domain.clients import SCOPES, new_secret
+from ingest.service_layer import clients
+
+if TYPE_CHECKING:
+    from ingest.service_layer.ports import UowFactory
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,62 +58,66 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _run(args: argparse.Namespace, pool: asyncpg.Pool) -> str:
+async def _run(args: argparse.Namespace, uow: UowFactory) -> str:
     if args.command == "list":
-        rows = await repo.list_clients(pool)
+        rows = await clients.list_clients(uow)
         return (
             "\n".join(
-                f"{r['client_id']}\t{','.join(r['scopes'])}\t{'disabled' if r['disabled'] else 'active'}"
-                f"\t{r['rate_per_minute']}/min\t{r['rate_per_day']}/day\t{r['rows_per_day']} rows/day"
+                f"{r.client_id}\t{','.join(r.scopes)}\t{'disabled' if r.disabled else 'active'}"
+                f"\t{r.rate_per_minute}/min\t{r.rate_per_day}/day\t{r.rows_per_day} rows/day"
                 for r in rows
             )
             or "(no clients)"
         )
     if args.command in ("disable", "enable"):
-        found = await repo.set_disabled(pool, args.client_id, args.command == "disable")
+        found = await clients.set_disabled(uow, args.client_id, args.command == "disable")
         return f"{args.client_id}: {args.command}d" if found else f"{args.client_id}: no such client"
     if args.command == "set-rows-per-day":
-        if args.rows_per_day < 1:
-            raise ValueError("rows_per_day must be at least 1")
-        found = await repo.set_rows_per_day(pool, args.client_id, args.rows_per_day)
+        found = await clients.set_rows_per_day(uow, args.client_id, args.rows_per_day)
         return (
             f"{args.client_id}: {args.rows_per_day} rows/day"
             if found
             else f"{args.client_id}: no such client"
         )
-    secret = os.environ[args.secret_env] if args.command == "create" and args.secret_env else new_secret()
-    if args.command == "create" and args.secret_env and (reason := weak_secret_reason(secret)):
-        raise ValueError(
-            f"the secret in {args.secret_env} is too weak to be a client secret: {reason}. Leave out"
-            " --secret-env for a random one, or choose e.g. `python3 -c 'import secrets;"
-            " print(secrets.token_urlsafe(32))'`"
-        )
     if args.command == "rotate":
-        found = await repo.rotate(pool, args.client_id, hash_secret(secret))
+        secret = new_secret()
+        found = await clients.rotate_secret(uow, args.client_id, secret)
         return f"{args.client_id}: new secret {secret}" if found else f"{args.client_id}: no such client"
-    scopes = {s.strip() for s in args.scopes.split(",") if s.strip()}
-    if unknown_scopes(scopes):
-        raise ValueError(f"unknown scopes {sorted(unknown_scopes(scopes))}; allowed {sorted(SCOPES)}")
-    created = await repo.create(
-        pool,
+    return await _create(args, uow)
+
+
+async def _create(args: argparse.Namespace, uow: UowFactory) -> str:
+    secret = os.environ[args.secret_env] if args.secret_env else new_secret()
+    command = clients.CreateClient(
         args.client_id,
         args.name,
-        hash_secret(secret),
-        sorted(scopes),
+        secret,
+        args.scopes,
         args.per_minute,
         args.per_day,
+        args.rows_per_day,
         if_missing=args.if_missing,
-        rows_per_day=args.rows_per_day,
+        chosen_secret=bool(args.secret_env),
     )
+    try:
+        created = await clients.create_client(uow, command)
+    except clients.WeakSecretError as exc:
+        raise ValueError(
+            f"the secret in {args.secret_env} is too weak to be a client secret: {exc}. Leave out"
+            " --secret-env for a random one, or choose e.g. `python3 -c 'import secrets;"
+            " print(secrets.token_urlsafe(32))'`"
+        ) from None
     if not created:
         return f"{args.client_id}: exists, unchanged"
     return f"{args.client_id}: created" + ("" if args.secret_env else f"; secret (shown once): {secret}")
 
 
 async def _main(args: argparse.Namespace) -> str:
-    pool = await create_pool(Settings().postgres, "ingest")
+    # The CLI is its own composition root: entrypoints sit below bootstrap in the layers, so it builds the
+    # same unit of work bootstrap does, on a pool of its own.
+    pool = await create_pool(Settings().postgres, SCHEMA)
     try:
-        return await _run(args, pool)
+        return await _run(args, partial(unit_of_work.begin, pool))
     finally:
         await pool.close()
 

@@ -14,18 +14,15 @@ from common.logs import correlation_id
 from common.openapi import errors
 from common.rate_limit import Limit, RateLimitedError, rate_limited, source_address
 from common.web import ApiError, json_body, json_response
-from ingest.adapters import repository as repo
 from ingest.domain.capture import CaptureError
 from ingest.domain.progress import ReportError, parse_report
 from ingest.entrypoints.auth import Caller, require
 from ingest.entrypoints.capture_models import CaptureBody
-from ingest.service_layer.access import InvalidClientError, LoginLimits, login
-from ingest.service_layer.batches import UploadBatch, upload_batch
-from ingest.service_layer.captures import capture_customer
-from ingest.service_layer.employees import upload_employees
+from ingest.entrypoints.context import Ctx, Limiter
+from ingest.service_layer.access import InvalidClientError, LoginLimits
+from ingest.service_layer.batches import UploadBatch
 from ingest.service_layer.errors import DailyRowLimitError, IngestError
 from ingest.service_layer.idempotency import IdempotentRequest
-from ingest.service_layer.progress import report_progress
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -49,7 +46,7 @@ async def _credentials(request: Request) -> dict[str, Any]:
 
 
 @router.post("/auth/system-login", responses=errors(401, 429))
-async def system_login(request: Request) -> Response:
+async def system_login(request: Request, ctx: Ctx, limiter: Limiter) -> Response:
     body = await _credentials(request)
     if body.get("grant_type") != "client_credentials":
         raise ApiError(
@@ -60,7 +57,7 @@ async def system_login(request: Request) -> Response:
         raise ApiError(
             400, "invalid_request", "需要 client_id 和 client_secret / both are required", headers=NO_STORE
         )
-    ctx, settings = request.app.state.ctx, request.app.state.ctx.settings
+    settings = ctx.settings
     limits = LoginLimits(
         Limit(
             per_minute=settings.login_failures_per_minute, per_day=settings.login_failures_per_minute * 100
@@ -72,9 +69,7 @@ async def system_login(request: Request) -> Response:
     )
     source = source_address(request, settings.trusted_proxies)
     try:
-        token, _ = await login(
-            ctx.pool, request.app.state.rate_limiter, ctx.issuer, (client_id, secret), source, limits
-        )
+        token, _ = await ctx.login(limiter, (client_id, secret), source, limits)
     except InvalidClientError:
         raise ApiError(
             401,
@@ -90,16 +85,19 @@ async def system_login(request: Request) -> Response:
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(request: Request) -> Response:
+async def jwks(ctx: Ctx) -> Response:
     """The public keys tokens are signed with (RFC 7517): the signing key first, then published ones."""
-    document = request.app.state.ctx.issuer.keys.jwks()
+    document = ctx.issuer.keys.jwks()
     return json_response(document, headers={"Cache-Control": "public, max-age=60"})
 
 
 @router.get("/internal/token-revocations")
-async def token_revocations(request: Request) -> Response:
+async def token_revocations(ctx: Ctx) -> Response:
     """Clients whose older tokens every service refuses (common.revocation). Not routed through the edge."""
-    clients = await repo.revocations(request.app.state.ctx.pool)
+    clients = [
+        {"client_id": r.client_id, "min_version": r.min_version, "disabled": r.disabled}
+        for r in await ctx.revocations()
+    ]
     return json_response({"clients": clients}, headers=NO_STORE)
 
 
@@ -143,14 +141,14 @@ def _batch_command(body: Any, caller: Caller, key: str | None, raw: bytes, max_r
 @router.post("/sync/contracts/batch")
 async def upload_contracts(
     request: Request,
+    ctx: Ctx,
     caller: Annotated[Caller, require("contracts:write")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     raw = await request.body()
-    ctx = request.app.state.ctx
     command = _batch_command(json_body(raw), caller, idempotency_key, raw, ctx.settings.max_rows_per_batch)
     try:
-        body = await upload_batch(ctx.pool, command)
+        body = await ctx.upload_batch(command)
     except IngestError as exc:
         raise _as_api_error(exc) from exc
     return Response(body, media_type="application/json")
@@ -170,17 +168,16 @@ def _idempotent(caller: Caller, key: str | None, target: str, raw: bytes) -> Ide
 async def put_progress(
     contract_no: str,
     request: Request,
+    ctx: Ctx,
     caller: Annotated[Caller, require("progress:write")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     raw = await request.body()
     idempotency = _idempotent(caller, idempotency_key, f"PUT {request.url.path}", raw)
     try:
-        skew = timedelta(seconds=request.app.state.ctx.settings.update_time_max_skew_s)
+        skew = timedelta(seconds=ctx.settings.update_time_max_skew_s)
         report = parse_report(contract_no, json_body(raw), max_skew=skew)
-        body = await report_progress(
-            request.app.state.ctx.pool, report, caller.client_id, correlation_id.get(), idempotency
-        )
+        body = await ctx.report_progress(report, caller.client_id, correlation_id.get(), idempotency)
     except ReportError as exc:
         raise ApiError(422, exc.code, str(exc)) from exc
     except IngestError as exc:
@@ -191,6 +188,7 @@ async def put_progress(
 @router.post("/sync/employees/batch")
 async def upload_employee_list(
     request: Request,
+    ctx: Ctx,
     caller: Annotated[Caller, require("employees:write")],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
@@ -202,16 +200,14 @@ async def upload_employee_list(
         raise ApiError(422, "invalid_request", "需要 employees 数组 / body needs an `employees` array")
     if not rows:
         raise ApiError(422, "empty_batch", "employees 为空 / `employees` is empty")
-    max_rows = request.app.state.ctx.settings.max_rows_per_batch
+    max_rows = ctx.settings.max_rows_per_batch
     if len(rows) > max_rows:
         raise ApiError(
             413, "too_many_rows", f"每次最多 {max_rows} 行，请分批上传 / at most {max_rows} rows per request"
         )
     idempotency = _idempotent(caller, idempotency_key, f"POST {request.url.path}", raw)
     try:
-        answer = await upload_employees(
-            request.app.state.ctx.pool, rows, caller.client_id, idempotency, correlation_id.get()
-        )
+        answer = await ctx.upload_employees(rows, caller.client_id, idempotency, correlation_id.get())
     except IngestError as exc:
         raise _as_api_error(exc) from exc
     return Response(answer, media_type="application/json")
@@ -219,14 +215,12 @@ async def upload_employee_list(
 
 @router.post("/customers/capture")
 async def post_capture(
-    body: CaptureBody, request: Request, caller: Annotated[Caller, require("customers:write")]
+    body: CaptureBody, ctx: Ctx, caller: Annotated[Caller, require("customers:write")]
 ) -> Response:
     """A WeChat-captured customer with its AI-extracted fields; unchanged content emits nothing."""
     try:
         capture = body.to_capture()
     except CaptureError as exc:
         raise ApiError(422, exc.code, str(exc)) from exc
-    result = await capture_customer(
-        request.app.state.ctx.pool, capture, caller.client_id, correlation_id.get()
-    )
+    result = await ctx.capture_customer(capture, caller.client_id, correlation_id.get())
     return json_response(result)

@@ -16,7 +16,11 @@ from ingest.service_layer.processes import apply_process_changes
 if TYPE_CHECKING:
     import asyncpg
 
+    from ingest.service_layer.ports import UnitOfWork
+
 Apply = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+# The unit of work inside the inbox consumer's transaction (bootstrap binds it; the consumer commits).
+UowOn = Callable[["asyncpg.Connection"], "UnitOfWork"]
 
 
 def _decode(delivery: Delivery) -> ProcessChanged:
@@ -26,8 +30,8 @@ def _decode(delivery: Delivery) -> ProcessChanged:
         raise PermanentError(f"undecodable ProcessChanged: {str(exc)[:300]}") from exc
 
 
-def on_process_changed() -> Apply:
+def on_process_changed(uow_on: UowOn) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
-        await apply_process_changes(conn, [_decode(d) for d in batch])
+        await apply_process_changes(uow_on(conn), [_decode(d) for d in batch])
 
     return apply

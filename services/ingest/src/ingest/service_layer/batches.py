@@ -6,21 +6,27 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import orjson
 
-from common import outbox, topics
+from common import topics
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged
-from ingest.adapters import repository as repo
 from ingest.domain.daily import china_day
 from ingest.domain.deletions import Deletion, parse_deletions, split_conflicts
 from ingest.domain.lines import CONTRACT_NO, PRODUCT_ID, Line, Rejection, content_hash, parse_lines
-from ingest.service_layer.errors import BusyError, DailyRowLimitError, IdempotencyKeyReusedError
+from ingest.service_layer.errors import (
+    BusyError,
+    DailyRowLimitError,
+    DeadlockError,
+    IdempotencyKeyReusedError,
+)
+from ingest.service_layer.events import SOURCE
 
-SCHEMA = "ingest"
+if TYPE_CHECKING:
+    from ingest.service_layer.ports import UnitOfWork, UowFactory
+
 DEADLOCK_ATTEMPTS = 5
 
 
@@ -37,8 +43,8 @@ class UploadBatch:
 
 
 def _event(
-    key: tuple[str, str], version: int, cmd: UploadBatch, now: datetime, line: Line | None
-) -> outbox.OutboxRow:
+    uow: UnitOfWork, key: tuple[str, str], version: int, cmd: UploadBatch, now: datetime, line: Line | None
+) -> None:
     """The line's full new state; a deleted line (`line` None) has an empty row."""
     row = line.row if line else {}
     payload = HetongRowChanged(
@@ -53,9 +59,9 @@ def _event(
         deleted=line is None,
     )
     envelope = Envelope[HetongRowChanged](
-        event_type="HetongRowChanged", source=SCHEMA, correlation_id=cmd.correlation_id, payload=payload
+        event_type="HetongRowChanged", source=SOURCE, correlation_id=cmd.correlation_id, payload=payload
     )
-    return outbox.row_for(topics.INGEST_HETONG_ROW_CHANGED, f"{key[0]}/{key[1]}", envelope)
+    uow.outbox.add(topics.INGEST_HETONG_ROW_CHANGED, f"{key[0]}/{key[1]}", envelope)
 
 
 def _result(
@@ -114,31 +120,33 @@ def _parse(cmd: UploadBatch) -> _Parsed:
     return _Parsed(lines, rejections + both_lines, deletions, deletion_rejections + both_deletions)
 
 
-async def _replay(conn: asyncpg.Connection, cmd: UploadBatch) -> bytes | None:
+async def _replay(uow: UnitOfWork, cmd: UploadBatch) -> bytes | None:
     """The first answer to this Idempotency-Key, after waiting for a concurrent request holding it."""
     if not cmd.idempotency_key:
         return None
-    await repo.lock_idempotency_key(conn, cmd.client_id, cmd.idempotency_key)
-    stored = await repo.stored_response(conn, cmd.client_id, cmd.idempotency_key)
+    await uow.idempotency.lock(cmd.client_id, cmd.idempotency_key)
+    stored = await uow.idempotency.get(cmd.client_id, cmd.idempotency_key)
     if stored is not None and stored.request_hash != cmd.request_hash:
         raise IdempotencyKeyReusedError("Idempotency-Key 已用于不同的请求体 / key was used with another body")
     return stored.body if stored else None
 
 
-async def _apply(conn: asyncpg.Connection, cmd: UploadBatch, p: _Parsed) -> bytes:
+async def _apply(uow: UnitOfWork, cmd: UploadBatch, p: _Parsed) -> bytes:
     """Write the lines and deletions with their events; returns the answer."""
     lines = p.lines
-    existing = await repo.existing_hashes(conn, lines) if lines else {}
-    versions = await repo.upsert_lines(conn, lines, cmd.overwrite, cmd.source, cmd.client_id) if lines else {}
+    existing = await uow.lines.existing_hashes(lines) if lines else {}
+    versions = await uow.lines.upsert(lines, cmd.overwrite, cmd.source, cmd.client_id) if lines else {}
     gone, already = (
-        await repo.delete_lines(conn, p.deletions, cmd.source, cmd.client_id) if p.deletions else ({}, set())
+        await uow.lines.delete(p.deletions, cmd.source, cmd.client_id) if p.deletions else ({}, set())
     )
     now = datetime.now(UTC)
     keys = [((x.contract_no, x.product_id), x) for x in lines] + [
         ((d.contract_no, d.product_id), None) for d in p.deletions
     ]
     changed = {**versions, **gone}
-    await outbox.add(conn, SCHEMA, [_event(k, changed[k], cmd, now, x) for k, x in keys if k in changed])
+    for k, x in keys:
+        if k in changed:
+            _event(uow, k, changed[k], cmd, now, x)
     return _body(
         [_result(x, versions, existing) for x in lines] + [_rejected(r) for r in p.rejections],
         [_deletion_result(d, gone, already) for d in p.deletions]
@@ -146,11 +154,11 @@ async def _apply(conn: asyncpg.Connection, cmd: UploadBatch, p: _Parsed) -> byte
     )
 
 
-async def _count_daily_rows(conn: asyncpg.Connection, cmd: UploadBatch) -> None:
+async def _count_daily_rows(uow: UnitOfWork, cmd: UploadBatch) -> None:
     """Seed 000's `dailyLimit`: every row sent (uploaded or deleted, accepted or not) counts; a replay does not."""
     day_start, retry_after = china_day(datetime.now(UTC))
-    counted, limit = await repo.add_daily_rows(
-        conn, cmd.client_id, day_start, len(cmd.rows) + len(cmd.deleted)
+    counted, limit = await uow.clients.add_daily_rows(
+        cmd.client_id, day_start, len(cmd.rows) + len(cmd.deleted)
     )
     if not counted:
         raise DailyRowLimitError(
@@ -160,24 +168,25 @@ async def _count_daily_rows(conn: asyncpg.Connection, cmd: UploadBatch) -> None:
         )
 
 
-async def _commit(pool: asyncpg.Pool, cmd: UploadBatch, p: _Parsed) -> bytes:
-    async with pool.acquire() as conn, conn.transaction():
-        replayed = await _replay(conn, cmd)
+async def _commit(uow_factory: UowFactory, cmd: UploadBatch, p: _Parsed) -> bytes:
+    async with uow_factory() as uow:
+        replayed = await _replay(uow, cmd)
         if replayed is not None:
-            return replayed
-        await _count_daily_rows(conn, cmd)
-        body = await _apply(conn, cmd, p)
+            return replayed  # nothing written: rolled back
+        await _count_daily_rows(uow, cmd)
+        body = await _apply(uow, cmd, p)
         if cmd.idempotency_key:
-            await repo.store_response(conn, cmd.client_id, cmd.idempotency_key, cmd.request_hash, 200, body)
+            await uow.idempotency.add(cmd.client_id, cmd.idempotency_key, cmd.request_hash, 200, body)
+        await uow.commit()
     return body
 
 
-async def upload_batch(pool: asyncpg.Pool, cmd: UploadBatch) -> bytes:
+async def upload_batch(uow_factory: UowFactory, cmd: UploadBatch) -> bytes:
     p = _parse(cmd)
     for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
         try:
-            return await _commit(pool, cmd, p)
-        except asyncpg.DeadlockDetectedError:
+            return await _commit(uow_factory, cmd, p)
+        except DeadlockError:
             # Requests that upload and delete the same lines lock them in crossed order; PostgreSQL rolled this
             # one back whole, so running it again is safe.
             await asyncio.sleep(random.uniform(0, 0.02 * attempt))

@@ -7,21 +7,18 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from prometheus_client import Gauge
 
-from common import outbox, topics
+from common import topics
 from common.events.envelope import Envelope
 from common.events.ingest import EmployeeChanged
-from ingest.adapters import employees_repository as repo
 from ingest.domain.employees import Employee, parse_employees
+from ingest.service_layer.events import SOURCE
 from ingest.service_layer.idempotency import IdempotentRequest, remember, stored_answer
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    import asyncpg
-
     from common.metrics import Metrics
-
-SCHEMA = "ingest"
+    from ingest.service_layer.ports import UnitOfWork, UowFactory
 
 
 def _answer(results: list[dict[str, Any]]) -> bytes:
@@ -30,7 +27,7 @@ def _answer(results: list[dict[str, Any]]) -> bytes:
     return orjson.dumps({**counts, "results": results})
 
 
-def _changed(e: Employee, version: int, correlation_id: str) -> outbox.OutboxRow:
+def _announce(uow: UnitOfWork, e: Employee, version: int, correlation_id: str) -> None:
     payload = EmployeeChanged(
         number=e.number,
         version=version,
@@ -40,13 +37,13 @@ def _changed(e: Employee, version: int, correlation_id: str) -> outbox.OutboxRow
         active=e.active,
     )
     envelope = Envelope[EmployeeChanged](
-        event_type="EmployeeChanged", source=SCHEMA, correlation_id=correlation_id, payload=payload
+        event_type="EmployeeChanged", source=SOURCE, correlation_id=correlation_id, payload=payload
     )
-    return outbox.row_for(topics.INGEST_EMPLOYEE_CHANGED, e.number, envelope)
+    uow.outbox.add(topics.INGEST_EMPLOYEE_CHANGED, e.number, envelope)
 
 
 async def upload_employees(
-    pool: asyncpg.Pool,
+    uow_factory: UowFactory,
     rows: list[object],
     client_id: str,
     idempotency: IdempotentRequest | None,
@@ -54,13 +51,14 @@ async def upload_employees(
 ) -> bytes:
     """Per row `accepted` (created or changed), `unchanged` or `rejected` with a reason, as the contract batch."""
     employees, rejections = parse_employees(rows)
-    async with pool.acquire() as conn, conn.transaction():
-        if idempotency and (stored := await stored_answer(conn, idempotency)) is not None:
+    async with uow_factory() as uow:
+        if idempotency and (stored := await stored_answer(uow.idempotency, idempotency)) is not None:
             return stored
-        written = await repo.upsert(conn, employees, client_id) if employees else {}
+        written = await uow.employees.upsert(employees, client_id) if employees else {}
         # transform keeps a copy for "my queue": each created or changed employee, in the same transaction.
-        changed = [_changed(e, written[e.number], correlation_id) for e in employees if e.number in written]
-        await outbox.add(conn, SCHEMA, changed)
+        for e in employees:
+            if e.number in written:
+                _announce(uow, e, written[e.number], correlation_id)
         results: list[dict[str, Any]] = [
             {
                 "index": e.index,
@@ -75,20 +73,23 @@ async def upload_employees(
         ]
         body = _answer(results)
         if idempotency:
-            await remember(conn, idempotency, body)
+            await remember(uow.idempotency, idempotency, body)
+        await uow.commit()
     return body
 
 
-async def announce_unannounced(pool: asyncpg.Pool, correlation_id: str) -> int:
+async def announce_unannounced(uow_factory: UowFactory, correlation_id: str) -> int:
     """At start: publish the employees uploaded before their changes were published (once)."""
-    async with pool.acquire() as conn, conn.transaction():
-        employees = await repo.unannounced(conn)
-        await outbox.add(conn, SCHEMA, [_changed(e, e.index, correlation_id) for e in employees])
-        await repo.mark_announced(conn, [e.number for e in employees])
+    async with uow_factory() as uow:
+        employees = await uow.employees.unannounced()
+        for e in employees:
+            _announce(uow, e, e.index, correlation_id)
+        await uow.employees.mark_announced([e.number for e in employees])
+        await uow.commit()
     return len(employees)
 
 
-def flagged_reporter_gauge(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+def flagged_reporter_gauge(uow_factory: UowFactory, metrics: Metrics) -> Callable[[], Awaitable[None]]:
     """rollsync_progress_flagged_reporter{flag}: stored progress states whose last reporter was not an active
     employee ('unknown' or 'inactive'). Read from the database at scrape time, so every replica agrees."""
     gauge = Gauge(
@@ -99,7 +100,8 @@ def flagged_reporter_gauge(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[],
     )
 
     async def refresh() -> None:
-        counts = await repo.flagged_reports(pool)
+        async with uow_factory() as uow:  # read only: nothing to commit
+            counts = await uow.employees.flagged_reports()
         for flag in ("unknown", "inactive"):
             gauge.labels(flag).set(counts.get(flag, 0))
 

@@ -34,6 +34,10 @@ class BusyError(IngestError):
     status, code = 503, "busy"
 
 
+class DeadlockError(Exception):
+    """The database aborted the unit of work to break a lock cycle; nothing of it was written."""
+
+
 class DailyRowLimitError(IngestError):
     """The client's rows for today (China day) would pass its `rows_per_day`; nothing was written."""
 

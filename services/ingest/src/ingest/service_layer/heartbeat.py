@@ -8,12 +8,9 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Gauge
 
-from ingest.adapters import heartbeat_repository as repo
-
 if TYPE_CHECKING:
-    import asyncpg
-
     from common.metrics import Metrics
+    from ingest.service_layer.ports import UowFactory
 
 
 class LastSeen:
@@ -24,9 +21,9 @@ class LastSeen:
     """
 
     def __init__(
-        self, pool: asyncpg.Pool, every_s: float, clock: Callable[[], float] = time.monotonic
+        self, uow_factory: UowFactory, every_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._pool, self._every_s, self._clock = pool, every_s, clock
+        self._uow, self._every_s, self._clock = uow_factory, every_s, clock
         self._written: dict[str, float] = {}
 
     async def touch(self, client_id: str) -> None:
@@ -36,13 +33,15 @@ class LastSeen:
             return
         self._written[client_id] = now
         try:
-            await repo.record_seen(self._pool, client_id)
+            async with self._uow() as uow:
+                await uow.clients.record_seen(client_id)
+                await uow.commit()
         except BaseException:
             self._written.pop(client_id, None)  # try again on the next call
             raise
 
 
-def last_seen_gauges(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
+def last_seen_gauges(uow_factory: UowFactory, metrics: Metrics) -> Callable[[], Awaitable[None]]:
     """rollsync_client_last_seen_timestamp_seconds{client_id} and rollsync_client_scope_info{client_id,scope}.
 
     Read from the database when /metrics is scraped, so every replica reports the same values.
@@ -61,7 +60,8 @@ def last_seen_gauges(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Await
     )
 
     async def refresh() -> None:
-        clients = await repo.enabled_clients(pool)
+        async with uow_factory() as uow:  # read only: nothing to commit
+            clients = await uow.clients.enabled_seen()
         seen.clear()
         scopes.clear()
         for c in clients:

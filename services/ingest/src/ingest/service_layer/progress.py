@@ -8,28 +8,23 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from common import outbox, topics
+from common import topics
 from common.events.envelope import Envelope
 from common.events.ingest import ProgressReported
-from ingest.adapters import employees_repository as employees
-from ingest.adapters import process_catalog_repository as catalog
-from ingest.adapters import repository as repo
 from ingest.domain.lines import CONTRACT_NO
 from ingest.domain.processes import ProcessNames
 from ingest.service_layer.errors import ContractNotFoundError, ProgressConflictError, UnknownProcessError
+from ingest.service_layer.events import SOURCE
 from ingest.service_layer.idempotency import IdempotentRequest, remember, stored_answer
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from ingest.domain.progress import ProcessUpdate, ProgressReport
+    from ingest.service_layer.ports import UnitOfWork, UowFactory
 
-SCHEMA = "ingest"
 
-
-async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> ProgressReport:
+async def _check_target(uow: UnitOfWork, report: ProgressReport) -> ProgressReport:
     """The report with each process under the catalogue's name; raises when the contract or a process is unknown."""
-    found = await repo.contract_processes(conn, report.contract_no)
+    found = await uow.lines.contract_processes(report.contract_no)
     if found is None:
         raise ContractNotFoundError(
             f"合同 {report.contract_no} 不存在 / contract {report.contract_no} not found"
@@ -39,7 +34,7 @@ async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> Pro
         raise ContractNotFoundError(
             f"合同 {report.contract_no} 没有产品 {report.product_id} / no such product line"
         )
-    names = ProcessNames(await catalog.known(conn), columns)
+    names = ProcessNames(await uow.processes.known(), columns)
     resolved = [(u, names.resolve(u.process)) for u in report.updates]
     unknown = [u.process for u, name in resolved if name is None]
     if unknown:
@@ -54,18 +49,14 @@ async def _check_target(conn: asyncpg.Connection, report: ProgressReport) -> Pro
 
 
 async def _apply(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     report: ProgressReport,
     update: ProcessUpdate,
     client_id: str,
     correlation_id: str,
 ) -> int:
     product = report.product_id or ""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
-        f"{report.contract_no}\x1f{product}\x1f{update.process}",
-    )
-    current = await repo.lock_progress(conn, report.contract_no, product, update.process)
+    current = await uow.progress.lock(report.contract_no, product, update.process)
     received_at = datetime.now(UTC)  # after the lock: receive times follow the versions handed out
     if current and report.expected_version is not None and current.version != report.expected_version:
         raise ProgressConflictError(
@@ -77,8 +68,7 @@ async def _apply(
             f"{update.process} 已有更新的汇报 ({current.update_time.isoformat()}) / a newer report exists",
             code="stale_update",
         )
-    version = await repo.save_progress(
-        conn,
+    version = await uow.progress.save(
         report.contract_no,
         product,
         update.process,
@@ -87,8 +77,8 @@ async def _apply(
         report.update_time,
     )
     # Seed 000: a reporter who is not an active employee is accepted, but the stored state says so.
-    flag = await employees.reporter_flag(conn, report.updated_by)
-    await employees.flag_progress(conn, report.contract_no, product, update.process, flag)
+    flag = await uow.employees.reporter_flag(report.updated_by)
+    await uow.progress.flag_reporter(report.contract_no, product, update.process, flag)
     event = ProgressReported(
         contract_no=report.contract_no,
         product_id=report.product_id,
@@ -102,11 +92,9 @@ async def _apply(
         reporter_flag=flag,
     )
     envelope = Envelope[ProgressReported](
-        event_type="ProgressReported", source=SCHEMA, correlation_id=correlation_id, payload=event
+        event_type="ProgressReported", source=SOURCE, correlation_id=correlation_id, payload=event
     )
-    await outbox.add(
-        conn, SCHEMA, [outbox.row_for(topics.INGEST_PROGRESS_REPORTED, report.contract_no, envelope)]
-    )
+    uow.outbox.add(topics.INGEST_PROGRESS_REPORTED, report.contract_no, envelope)
     return version
 
 
@@ -122,19 +110,20 @@ def _answer(report: ProgressReport, versions: list[int]) -> bytes:
 
 
 async def report_progress(
-    pool: asyncpg.Pool,
+    uow_factory: UowFactory,
     report: ProgressReport,
     client_id: str,
     correlation_id: str,
     idempotency: IdempotentRequest | None = None,
 ) -> bytes:
     """The JSON answer; with an Idempotency-Key a retry gets the first answer and changes nothing."""
-    async with pool.acquire() as conn, conn.transaction():
-        if idempotency and (stored := await stored_answer(conn, idempotency)) is not None:
+    async with uow_factory() as uow:
+        if idempotency and (stored := await stored_answer(uow.idempotency, idempotency)) is not None:
             return stored
-        report = await _check_target(conn, report)  # processes under the names they are stored by
-        versions = [await _apply(conn, report, u, client_id, correlation_id) for u in report.updates]
+        report = await _check_target(uow, report)  # processes under the names they are stored by
+        versions = [await _apply(uow, report, u, client_id, correlation_id) for u in report.updates]
         body = _answer(report, versions)
         if idempotency:
-            await remember(conn, idempotency, body)
+            await remember(uow.idempotency, idempotency, body)
+        await uow.commit()
     return body

@@ -9,7 +9,7 @@ import asyncpg
 
 from tests.support.schemas import scratch_schema
 from tests.support.stack import ROOT
-from transform.adapters import repository
+from transform.adapters import configuration_repository
 
 
 @asynccontextmanager
@@ -19,5 +19,5 @@ async def transform_schema() -> AsyncIterator[tuple[str, asyncpg.Pool]]:
         pool,
     ):
         async with pool.acquire() as conn, conn.transaction():
-            await repository.seed_configuration(conn)
+            await configuration_repository.seed_configuration(conn)
         yield schema, pool

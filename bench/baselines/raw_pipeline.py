@@ -14,6 +14,7 @@ from bench.scratch import transform_schema
 from common import inbox
 from common.events.ingest import HetongRowChanged
 from tests.support.stack import KAFKA_BOOTSTRAP
+from transform.bootstrap import uow_factory, uow_on
 from transform.service_layer.configuration import ConfigurationCache
 from transform.service_layer.lines import LineChange, apply_lines
 
@@ -38,7 +39,7 @@ async def run(topic: str, n: int, clock: Callable[[], float] = time.perf_counter
     """Rows per second of `clock` (wall time; G9 passes CPU time) from the first processed record to the last
     commit."""
     async with transform_schema() as (_, pool):
-        config = await ConfigurationCache(pool, 3600).get()
+        config = await ConfigurationCache(uow_factory(pool), 3600).get()
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=KAFKA_BOOTSTRAP,
@@ -57,7 +58,7 @@ async def run(topic: str, n: int, clock: Callable[[], float] = time.perf_counter
                     parsed = [decode_change(r.value) for r in records]
                     async with pool.acquire() as conn, conn.transaction():
                         fresh = await inbox.claim(conn, "raw", [i for i, _ in parsed])
-                        await apply_lines(conn, [c for i, c in parsed if i in fresh], config)
+                        await apply_lines(uow_on(conn), [c for i, c in parsed if i in fresh], config)
                     await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
                     done += len(records)
             return n / (clock() - first)

@@ -16,7 +16,8 @@ from bench.scratch import transform_schema
 from tests.support.api import bearer, create_client, login
 from tests.support.generate import contract_rows
 from tests.support.stack import ServiceProcess
-from transform.adapters.repository import save_lines
+from transform.adapters.lines_repository import save_lines
+from transform.bootstrap import uow_factory, uow_on
 from transform.domain.mapping import standardize
 from transform.service_layer.configuration import ConfigurationCache
 from transform.service_layer.lines import apply_lines, line_write
@@ -140,11 +141,11 @@ async def materialise(payloads: list[bytes], report: Report, chunk: int = 500) -
     """G4: our materialiser (mapping + reads + writes) ÷ the identical write statements with prebuilt rows."""
     changes = [decode_change(p)[1] for p in payloads]
     async with transform_schema() as (_, pool):
-        config = await ConfigurationCache(pool, 3600).get()
+        config = await ConfigurationCache(uow_factory(pool), 3600).get()
         started = time.perf_counter()
         for i in range(0, len(changes), chunk):
             async with pool.acquire() as conn, conn.transaction():
-                await apply_lines(conn, changes[i : i + chunk], config)
+                await apply_lines(uow_on(conn), changes[i : i + chunk], config)
         ours = len(changes) / (time.perf_counter() - started)
     std = [standardize(c.event.row, config.mapping, config.catalog) for c in changes]
     writes = [line_write(c, s, {}, [], config, restored=False) for c, s in zip(changes, std, strict=True)]

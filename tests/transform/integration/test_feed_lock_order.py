@@ -29,9 +29,10 @@ from common.events.ingest import HetongRowChanged, ProgressReported
 from common.metrics import Metrics
 from common.settings import RetrySettings
 from tests.support.schemas import scratch_schema
-from transform.adapters import repository as repo
 from transform.adapters.feed import read_after
-from transform.adapters.locks import lock_contracts
+from transform.adapters.locks import PostgresLocks, lock_contracts
+from transform.adapters.progress_repository import lines_of
+from transform.bootstrap import locks_on, uow_factory, uow_on
 from transform.domain.cursor import START
 from transform.domain.line_feed import processes_view
 from transform.entrypoints.kafka import contracts_locked_first, on_progress_reported
@@ -89,7 +90,7 @@ async def _seed_line(pool: asyncpg.Pool, config: ConfigurationCache, c: str) -> 
         received_at=T0,
     )
     async with pool.acquire() as conn, conn.transaction():
-        await apply_lines(conn, [LineChange(line, "seed")], await config.get())
+        await apply_lines(uow_on(conn), [LineChange(line, "seed")], await config.get())
 
 
 def _record(report: ProgressReported) -> Record:
@@ -105,10 +106,10 @@ def _consumer(pool: asyncpg.Pool, schema: str, config: ConfigurationCache) -> In
         pool,
         schema,
         "transform-progress",
-        on_progress_reported(config),
+        on_progress_reported(config, uow_on),
         FAST,
         Metrics("test"),
-        before_inbox=contracts_locked_first(ProgressReported),
+        before_inbox=contracts_locked_first(ProgressReported, locks_on),
     )
 
 
@@ -136,7 +137,7 @@ async def _folded(conn: asyncpg.Connection) -> dict[tuple[str, str], dict[str, A
 async def test_a_report_waiting_on_the_contract_lock_is_not_overtaken_in_the_feed_by_an_older_state() -> None:
     c = f"FO{uuid.uuid4().hex[:8]}"
     async with scratch_schema(MIGRATIONS, prefix="tfo") as (schema, pool):
-        config = ConfigurationCache(pool, 3600)
+        config = ConfigurationCache(uow_factory(pool), 3600)
         await config.seed_defaults()
         await _seed_line(pool, config, c)
         newer = _report(c, "热喷涂", "worker_zhang", T0 + timedelta(minutes=2))
@@ -148,13 +149,13 @@ async def test_a_report_waiting_on_the_contract_lock_is_not_overtaken_in_the_fee
             reporting = asyncio.create_task(consumer.handle([_record(newer)]))
             await _waiting_on_a_lock(pool)
             older = _report(c, "喷砂", "worker_li", T0 + timedelta(minutes=1))
-            await apply_reports(other, [ReportChange(older, older.update_time)], await config.get())
+            await apply_reports(uow_on(other), [ReportChange(older, older.update_time)], await config.get())
             await tx.commit()
         await asyncio.wait_for(reporting, 30)
 
         async with pool.acquire() as conn:
             folded = await _folded(conn)
-            (line,) = await repo.lines_of(conn, c, "P1")
+            (line,) = await lines_of(conn, c, "P1")
         current = processes_view(list(line.states.values()))
         assert current["热喷涂"]["updated_by"] == "worker_zhang"  # both reports are applied in the tables
         assert current["喷砂"]["updated_by"] == "worker_li"
@@ -188,7 +189,7 @@ async def _round(pool: asyncpg.Pool, schema: str, config: ConfigurationCache, rn
         current = {
             (c, "P1"): processes_view(list(line.states.values()))
             for c in contracts
-            for line in await repo.lines_of(conn, c, "P1")
+            for line in await lines_of(conn, c, "P1")
         }
     assert {k: folded[k] for k in current} == current
 
@@ -199,7 +200,7 @@ async def test_concurrent_batches_over_overlapping_contracts_fold_to_every_lines
     test above is the proof, this one guards the design under real concurrency."""
     rng = random.Random(11)
     async with scratch_schema(MIGRATIONS, prefix="tfo", max_size=CONSUMERS + 2) as (schema, pool):
-        config = ConfigurationCache(pool, 3600)
+        config = ConfigurationCache(uow_factory(pool), 3600)
         await config.seed_defaults()
         for _ in range(ROUNDS):
             await _round(pool, schema, config, rng)
@@ -209,11 +210,11 @@ async def test_locking_after_the_transaction_has_written_is_refused() -> None:
     """The order argument needs the locks before the xid: a miswired caller fails loudly, not silently."""
     async with scratch_schema(MIGRATIONS, prefix="tfo") as (_, pool), pool.acquire() as conn:
         async with conn.transaction():
-            await lock_before_first_write(conn, ["HT1"])  # nothing written yet: fine
+            await lock_before_first_write(PostgresLocks(conn), ["HT1"])  # nothing written yet: fine
         with pytest.raises(RuntimeError, match="before the transaction's first write"):
             async with conn.transaction():
                 await conn.execute(
                     "INSERT INTO line_receipts (contract_no, product_id, version, deleted)"
                     " VALUES ('HT1', 'P1', 1, false)"
                 )
-                await lock_before_first_write(conn, ["HT1"])
+                await lock_before_first_write(PostgresLocks(conn), ["HT1"])

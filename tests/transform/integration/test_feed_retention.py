@@ -21,11 +21,10 @@ from common.service import Metrics, base_app
 from tests.support.schemas import scratch_schema
 from tests.support.tokens import TestSigner
 from transform.adapters.feed import FIRST_CHANGE_SINCE, retention_policy
+from transform.bootstrap import context
 from transform.config import Settings
 from transform.domain.cursor import Cursor, Position
 from transform.entrypoints.http import router
-from transform.main import Context
-from transform.service_layer.configuration import ConfigurationCache
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "transform" / "migrations"
@@ -62,7 +61,7 @@ async def _feed() -> AsyncIterator[tuple[asyncpg.Pool, Get, Pruner]]:
         settings = Settings(postgres={"user": "transform", "password": "unused"}, token_jwks_url=JWKS_URL)
         app = base_app("transform", Metrics("transform"), _no_lifespan)
         app.include_router(router)
-        app.state.ctx = Context(settings, pool, SIGNER.verifier(), ConfigurationCache(pool, 30))
+        app.state.ctx = context(settings, pool, SIGNER.verifier())
         pruner = Pruner(
             pool, [retention_policy(settings.retention.feed_days)], Metrics("t"), interval_s=60, batch_size=2
         )

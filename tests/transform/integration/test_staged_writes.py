@@ -1,4 +1,4 @@
-"""Large batches are written through COPY into a staging table (repository.STAGE_MIN_ROWS): same rows as unnest."""
+"""Large batches are written through COPY into a staging table (staging.STAGE_MIN_ROWS): same rows as unnest."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from common.events.ingest import HetongRowChanged
 from tests.support.generate import contract_rows
 from tests.support.schemas import scratch_schema
 from tests.support.stack import ROOT
-from transform.adapters import repository
+from transform.adapters import lines_repository, staging
 from transform.domain.mapping import DEFAULT_MAPPING, standardize
 from transform.domain.routes import DEFAULT_CATALOG
 from transform.service_layer.configuration import Configuration
 from transform.service_layer.lines import LineChange, line_write
+from transform.service_layer.ports import LineWrite
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +32,7 @@ TABLES = {
 }
 
 
-def _writes(n: int, version: int) -> list[repository.LineWrite]:
+def _writes(n: int, version: int) -> list[LineWrite]:
     config = Configuration(DEFAULT_MAPPING, DEFAULT_CATALOG)
     at = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
     out = []
@@ -58,9 +59,9 @@ def _writes(n: int, version: int) -> list[repository.LineWrite]:
 async def _save_twice(pool: asyncpg.Pool, n: int) -> dict[str, list[Any]]:
     """Insert n lines, then update them (the ON CONFLICT branch), in one transaction; return every table."""
     async with pool.acquire() as conn, conn.transaction():
-        await repository.save_lines(conn, _writes(n, 1))
-        await repository.save_lines(conn, _writes(n, 2))
-        await repository.record_receipts(conn, [w.event for w in _writes(n, 2)])
+        await lines_repository.save_lines(conn, _writes(n, 1))
+        await lines_repository.save_lines(conn, _writes(n, 2))
+        await lines_repository.record_receipts(conn, [w.event for w in _writes(n, 2)])
         stages = await conn.fetch(
             "SELECT relname FROM pg_class WHERE relname LIKE 'stage\\_%' AND relnamespace = pg_my_temp_schema()"
         )
@@ -83,10 +84,10 @@ async def _save_twice(pool: asyncpg.Pool, n: int) -> dict[str, list[Any]]:
 async def test_a_large_batch_writes_through_staging_exactly_what_unnest_writes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    n = repository.STAGE_MIN_ROWS + 10
+    n = staging.STAGE_MIN_ROWS + 10
     async with scratch_schema(MIGRATIONS, prefix="stg") as (_, pool):
         staged = await _save_twice(pool, n)
-    monkeypatch.setattr(repository, "STAGE_MIN_ROWS", 10**9)
+    monkeypatch.setattr(staging, "STAGE_MIN_ROWS", 10**9)
     async with scratch_schema(MIGRATIONS, prefix="stg") as (_, pool):
         unnested = await _save_twice(pool, n)
     assert (
@@ -99,7 +100,7 @@ async def test_a_large_batch_writes_through_staging_exactly_what_unnest_writes(
 
 
 async def test_the_staged_form_reads_the_same_columns_as_the_unnest_form() -> None:
-    stage = repository.staged(
+    stage = staging.staged(
         "INSERT INTO x AS t0 (a, b) SELECT a, b::jsonb FROM unnest($1::text[], $2::text[]) AS t(a, b) ON CONFLICT DO NOTHING"
     )
     assert stage.columns == ("a", "b")
@@ -109,4 +110,4 @@ async def test_the_staged_form_reads_the_same_columns_as_the_unnest_form() -> No
     )
     assert "FROM staged AS t(a, b) ON CONFLICT DO NOTHING" in stage.sql
     with pytest.raises(ValueError, match="no unnest"):
-        repository.staged("INSERT INTO x VALUES ($1)")
+        staging.staged("INSERT INTO x VALUES ($1)")

@@ -1,61 +1,30 @@
-"""Composition root: create_app(settings) wires the runtime, subscribers and routes."""
+"""Composition root: create_app(settings) wires what bootstrap builds into the lifespan, subscribers and routes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import asyncpg
 from fastapi import FastAPI
-from prometheus_client import Gauge
 
 from common import topics
-from common.bearer import TokenVerifier, remote_verifier
-from common.events.ingest import HetongRowChanged, ProgressReported
+from common.bearer import remote_verifier
 from common.service import Metrics, ServiceRuntime, base_app
-from transform.adapters import queries
-from transform.adapters.feed import retention_policy, seconds_since_last_change
+from transform import bootstrap
+from transform.adapters.feed import retention_policy
+from transform.adapters.schema import SCHEMA
 from transform.config import Settings
 from transform.entrypoints.http import router
-from transform.entrypoints.kafka import (
-    contracts_locked_first,
-    on_employee_changed,
-    on_hetong_row_changed,
-    on_progress_reported,
-)
 from transform.entrypoints.processes_http import router as processes_router
 from transform.entrypoints.reconcile_http import router as reconcile_router
-from transform.service_layer.catalog import announce_unannounced
-from transform.service_layer.configuration import ConfigurationCache
-from transform.service_layer.consistency_schedule import ConsistencySchedule
 
-SCHEMA = "transform"
-LINES_GROUP = "transform-lines"
-PROGRESS_GROUP = "transform-progress"  # its own consumer: a history import never delays progress
-EMPLOYEES_GROUP = "transform-employees"
-
-
-@dataclass
-class Context:
-    settings: Settings
-    pool: asyncpg.Pool
-    tokens: TokenVerifier
-    config: ConfigurationCache
-
-
-def _freshness(pool: asyncpg.Pool, metrics: Metrics) -> Callable[[], Awaitable[None]]:
-    """rollsync_feed_freshness_seconds: now − when the pending-updates feed last recorded a change."""
-    gauge = Gauge(
-        "rollsync_feed_freshness_seconds",
-        "Seconds since the pending-updates feed last changed",
-        registry=metrics.registry,
-    )
-
-    async def refresh() -> None:
-        gauge.set(await seconds_since_last_change(pool))
-
-    return refresh
+TOPICS = [
+    topics.INGEST_HETONG_ROW_CHANGED,
+    topics.INGEST_PROGRESS_REPORTED,
+    topics.INGEST_EMPLOYEE_CHANGED,
+    topics.TRANSFORM_CONTRACT_STANDARDIZED,
+    topics.TRANSFORM_PROCESS_CHANGED,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,48 +34,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = ServiceRuntime("transform", SCHEMA, settings, metrics)
-        await rt.open(
-            [
-                topics.INGEST_HETONG_ROW_CHANGED,
-                topics.INGEST_PROGRESS_REPORTED,
-                topics.INGEST_EMPLOYEE_CHANGED,
-                topics.TRANSFORM_CONTRACT_STANDARDIZED,
-                topics.TRANSFORM_PROCESS_CHANGED,
-            ]
-        )
-        pool = rt.pool
-        checks = ConsistencySchedule(
-            lambda sample: queries.consistency(pool, sample), metrics.registry, settings.consistency_check_s
-        )
+        await rt.open(TOPICS)
+        checks = bootstrap.consistency_schedule(settings, rt.pool, metrics)
         tokens = remote_verifier(settings, metrics)
         try:
-            config = ConfigurationCache(rt.pool, settings.config_reload_s)
-            await config.seed_defaults()
-            await announce_unannounced(rt.pool, "transform-start")  # the catalogue's seed rows, once
-            if settings.role in ("all", "lines"):
+            ctx = bootstrap.context(settings, rt.pool, tokens)
+            await bootstrap.prepare(ctx)
+            for s in bootstrap.subscriptions(settings, ctx.config):
                 rt.subscribe(
-                    topics.INGEST_HETONG_ROW_CHANGED,
-                    LINES_GROUP,
-                    on_hetong_row_changed(config),
-                    max_records=settings.import_batch_size,
-                    before_inbox=contracts_locked_first(HetongRowChanged),
-                )
-                rt.subscribe(
-                    topics.INGEST_EMPLOYEE_CHANGED, EMPLOYEES_GROUP, on_employee_changed(), max_records=500
-                )
-            if settings.role in ("all", "progress"):
-                rt.subscribe(
-                    topics.INGEST_PROGRESS_REPORTED,
-                    PROGRESS_GROUP,
-                    on_progress_reported(config),
-                    max_records=settings.progress_batch_size,
-                    before_inbox=contracts_locked_first(ProgressReported),
+                    s.topic, s.group, s.apply, max_records=s.max_records, before_inbox=s.before_inbox
                 )
             tokens.start()
-            app.state.ctx = Context(settings, rt.pool, tokens, config)
+            app.state.ctx = ctx
             rt.retain([retention_policy(settings.retention.feed_days)])
             await rt.start(app)
-            metrics.on_scrape(_freshness(rt.pool, metrics))
+            metrics.on_scrape(bootstrap.feed_freshness(rt.pool, metrics))
             if settings.role in ("all", "lines"):  # one process per deployment exports the findings
                 checks.start()
             yield

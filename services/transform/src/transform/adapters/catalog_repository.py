@@ -14,6 +14,71 @@ if TYPE_CHECKING:
     import asyncpg
 
 
+class PostgresCatalog:
+    """transform.service_layer.ports.CatalogRepository on one connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def load(self) -> Catalog:
+        return await load(self._conn)
+
+    async def reserved_names(self) -> frozenset[str]:
+        return await reserved_names(self._conn)
+
+    async def routes(self) -> dict[str, list[dict[str, Any]]]:
+        return await routes(self._conn)
+
+    async def history(self, process_id: int) -> list[dict[str, Any]]:
+        return await history(self._conn, process_id)
+
+    async def add(self, name: str) -> int:
+        return await add(self._conn, name)
+
+    async def add_names(self, process_id: int, names: list[str], kind: str) -> None:
+        await add_names(self._conn, process_id, names, kind)
+
+    async def drop_aliases(self, process_id: int) -> None:
+        await drop_aliases(self._conn, process_id)
+
+    async def rename(self, process_id: int, old: str, new: str) -> None:
+        await rename(self._conn, process_id, old, new)
+
+    async def retire(self, process_id: int) -> None:
+        await retire(self._conn, process_id)
+
+    async def routes_using(self, name: str) -> list[str]:
+        return await routes_using(self._conn, name)
+
+    async def route_weights(self, product_type: str) -> dict[str, Decimal] | None:
+        return await route_weights(self._conn, product_type)
+
+    async def replace_route(self, product_type: str, steps: tuple[RouteStep, ...]) -> None:
+        await replace_route(self._conn, product_type, steps)
+
+    async def set_weights(self, product_type: str, weights: dict[str, Decimal]) -> None:
+        await set_weights(self._conn, product_type, weights)
+
+    async def next_version(
+        self, process_id: int, change: str, detail: dict[str, Any], client_id: str
+    ) -> None:
+        await next_version(self._conn, process_id, change, detail, client_id)
+
+    async def record(
+        self, process_id: int, version: int, change: str, detail: dict[str, Any], client_id: str
+    ) -> None:
+        await record(self._conn, process_id, version, change, detail, client_id)
+
+    async def bump_revision(self) -> None:
+        await bump_revision(self._conn)
+
+    async def unannounced(self) -> list[int]:
+        return await unannounced(self._conn)
+
+    async def mark_announced(self, ids: list[int]) -> None:
+        await mark_announced(self._conn, ids)
+
+
 async def load(conn: asyncpg.Connection | asyncpg.Pool) -> Catalog:
     rows = await conn.fetch(
         """SELECT p.process_id, p.name, p.active, p.version,
@@ -52,7 +117,7 @@ async def routes(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, list[dict
     return out
 
 
-async def history(conn: asyncpg.Pool, process_id: int) -> list[dict[str, Any]]:
+async def history(conn: asyncpg.Connection | asyncpg.Pool, process_id: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT version, change, detail, client_id, at FROM process_history WHERE process_id = $1 ORDER BY id",
         process_id,

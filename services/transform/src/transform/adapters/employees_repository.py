@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from transform.domain.normalize import normalize_text
+from transform.service_layer.ports import EmployeeCopy
 
 if TYPE_CHECKING:
     import asyncpg
@@ -13,11 +13,17 @@ if TYPE_CHECKING:
     from common.events.ingest import EmployeeChanged
 
 
-@dataclass(frozen=True, slots=True)
-class EmployeeCopy:
-    number: str
-    processes: tuple[str, ...]
-    active: bool
+class PostgresEmployees:
+    """transform.service_layer.ports.EmployeeRepository on one connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def keep_newer(self, employees: list[EmployeeChanged]) -> int:
+        return await keep_newer(self._conn, employees)
+
+    async def find(self, number: str) -> EmployeeCopy | None:
+        return await find(self._conn, number)
 
 
 async def keep_newer(conn: asyncpg.Connection, employees: list[EmployeeChanged]) -> int:
@@ -41,7 +47,7 @@ async def keep_newer(conn: asyncpg.Connection, employees: list[EmployeeChanged])
     return len(rows)
 
 
-async def find(conn: asyncpg.Pool, number: str) -> EmployeeCopy | None:
+async def find(conn: asyncpg.Connection | asyncpg.Pool, number: str) -> EmployeeCopy | None:
     r = await conn.fetchrow(
         "SELECT employee_no, processes, active FROM employees WHERE employee_no = $1", number
     )

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
 from common.retention import RetentionPolicy
 from transform.domain.cursor import Position
+from transform.domain.line_feed import FeedEntry, FeedWrite, Horizon
 
 if TYPE_CHECKING:
     import asyncpg
 
+__all__ = ["FeedEntry", "FeedWrite", "Horizon", "PostgresFeed", "PostgresFeedReader"]
+
 _MAX_SEQ = 2**62
-
-
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    position: Position
-    contract_no: str
-    product_id: str
-    progress_percentage: Decimal
-    current_process: str | None
-    updated_at: datetime
-    updated_by: str
-    deleted: bool
-    processes: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedWrite:
-    contract_no: str
-    product_id: str
-    progress_percentage: Decimal
-    current_process: str | None
-    updated_at: datetime
-    updated_by: str
-    deleted: bool = False
-    processes: dict[str, Any] = field(default_factory=dict)  # full effective state, never a diff
 
 
 async def append_feed(conn: asyncpg.Connection, items: list[FeedWrite]) -> None:
@@ -149,14 +127,6 @@ async def position_before(
     return min(first, before_running)
 
 
-@dataclass(frozen=True, slots=True)
-class Horizon:
-    """What retention has pruned: the highest position and the latest change time among pruned rows."""
-
-    position: Position
-    latest_at: datetime
-
-
 async def horizon(conn: asyncpg.Connection) -> Horizon | None:
     row = await conn.fetchrow("SELECT txid::text::bigint AS txid, seq, latest_at FROM change_feed_horizon")
     return Horizon(Position(row["txid"], row["seq"]), row["latest_at"]) if row else None
@@ -177,3 +147,42 @@ def retention_policy(feed_days: int) -> RetentionPolicy:
 async def seconds_since_last_change(pool: asyncpg.Pool) -> float:
     age = await pool.fetchval("SELECT extract(epoch FROM now() - max(recorded_at)) FROM change_feed")
     return float(age) if age is not None else 0.0
+
+
+class PostgresFeed:
+    """transform.service_layer.ports.FeedRepository on one connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def append(self, items: list[FeedWrite]) -> None:
+        await append_feed(self._conn, items)
+
+
+class _Snapshot:
+    def __init__(self, conn: asyncpg.Connection, bound: int) -> None:
+        self._conn, self._bound = conn, bound
+
+    async def horizon(self) -> Horizon | None:
+        return await horizon(self._conn)
+
+    async def position_before(self, since: datetime, overlap_s: int) -> Position:
+        return await position_before(self._conn, since, overlap_s, self._bound)
+
+    async def read_after(self, after: Position, limit: int) -> list[FeedEntry]:
+        return await read_after(self._conn, after, limit, self._bound)
+
+
+class PostgresFeedReader:
+    """transform.service_layer.ports.FeedReader: the writers' bound first, then one read-only snapshot."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[_Snapshot]:
+        async with self._pool.acquire() as conn:
+            bound = await writers_bound(conn)  # before the read's snapshot (see writers_bound)
+            # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                yield _Snapshot(conn, bound)

@@ -44,3 +44,27 @@ async def lock_catalog_shared(conn: asyncpg.Connection) -> None:
 
 async def lock_catalog(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", CATALOG_LOCK_KEY)
+
+
+async def has_written(conn: asyncpg.Connection) -> bool:
+    """A transaction gets its id at its first write, not at BEGIN (service_layer.ordering)."""
+    return bool(await conn.fetchval("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
+
+
+class PostgresLocks:
+    """transform.service_layer.ports.Locks on one connection (the consumer's before_inbox hook builds one too)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def contracts(self, contract_nos: Iterable[str]) -> None:
+        await lock_contracts(self._conn, contract_nos)
+
+    async def catalog(self) -> None:
+        await lock_catalog(self._conn)
+
+    async def catalog_shared(self) -> None:
+        await lock_catalog_shared(self._conn)
+
+    async def has_written(self) -> bool:
+        return await has_written(self._conn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,19 +10,12 @@ import orjson
 
 from transform.domain.line_feed import processes_view
 from transform.domain.precedence import ProcessState
+from transform.domain.reconcile import CloudLine
 
 if TYPE_CHECKING:
     import asyncpg
 
     from transform.domain.reconcile import Outcome
-
-
-@dataclass(frozen=True, slots=True)
-class CloudLine:
-    contract_no: str
-    product_id: str
-    row: dict[str, Any]
-    processes: dict[str, str]  # process -> effective status (who-wins applied)
 
 
 def _state(r: Any) -> ProcessState:
@@ -106,3 +99,22 @@ async def latest_results(conn: asyncpg.Pool | asyncpg.Connection) -> list[dict[s
         }
         for r in rows
     ]
+
+
+class PostgresReconciliation:
+    """transform.service_layer.ports.ReconciliationStore on the pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def cloud_lines(self, contract_nos: list[str] | None) -> list[CloudLine]:
+        # One snapshot for the lines and their process states.
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            return await cloud_lines(conn, contract_nos)
+
+    async def save_result(self, client_id: str, complete: bool, outcome: Outcome) -> datetime:
+        async with self._pool.acquire() as conn:
+            return await save_result(conn, client_id, complete, outcome)
+
+    async def latest_results(self) -> list[dict[str, Any]]:
+        return await latest_results(self._pool)

@@ -9,9 +9,12 @@ when a deleted line comes back. The local system's own uploads are otherwise not
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
+from transform.domain.cursor import Position
 from transform.domain.precedence import ProcessState
 
 ProcessView = dict[str, str | None]
@@ -23,6 +26,43 @@ class FeedNote:
 
     updated_by: str
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedWrite:
+    """One item appended to the pending-updates feed."""
+
+    contract_no: str
+    product_id: str
+    progress_percentage: Decimal
+    current_process: str | None
+    updated_at: datetime
+    updated_by: str
+    deleted: bool = False
+    processes: dict[str, Any] = field(default_factory=dict)  # full effective state, never a diff
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item read back from the feed, at its position."""
+
+    position: Position
+    contract_no: str
+    product_id: str
+    progress_percentage: Decimal
+    current_process: str | None
+    updated_at: datetime
+    updated_by: str
+    deleted: bool
+    processes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    """What retention has pruned: the highest position and the latest change time among pruned rows."""
+
+    position: Position
+    latest_at: datetime
 
 
 def iso_utc(at: datetime | None) -> str | None:

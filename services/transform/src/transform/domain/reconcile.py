@@ -54,6 +54,16 @@ class LocalDigest:
     complete: bool
 
 
+@dataclass(frozen=True, slots=True)
+class CloudLine:
+    """A live line as the cloud holds it."""
+
+    contract_no: str
+    product_id: str
+    row: dict[str, Any]
+    processes: dict[str, str]  # process -> effective status (who-wins applied)
+
+
 class DigestError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

@@ -12,15 +12,17 @@ import orjson
 from common.db import create_pool
 from common.web import json_default
 from transform.adapters import queries
+from transform.adapters.reconcile_queries import PostgresReconciliation
+from transform.adapters.schema import SCHEMA
 from transform.config import Settings
 from transform.service_layer.reconciliation import has_differences, local_vs_cloud
 
 
 async def _main(args: argparse.Namespace) -> int:
-    pool = await create_pool(Settings().postgres, "transform")
+    pool = await create_pool(Settings().postgres, SCHEMA)
     try:
         report = await queries.consistency(pool, args.sample)
-        report["local_vs_cloud"] = await local_vs_cloud(pool, args.sample)
+        report["local_vs_cloud"] = await local_vs_cloud(PostgresReconciliation(pool), args.sample)
     finally:
         await pool.close()
     sys.stdout.write(orjson.dumps(report, default=json_default, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BeforeValidator
 
@@ -16,6 +16,7 @@ from common.web import ApiError, json_response
 from transform.adapters import queries
 from transform.adapters.queries import ContractFilter
 from transform.domain.normalize import normalize_text
+from transform.entrypoints.context import Ctx
 from transform.entrypoints.present import decode_json_columns
 from transform.service_layer.employees import EmployeeQueueError, queue_processes
 from transform.service_layer.pending import BadSinceError, CursorExpiredError, pending_updates
@@ -39,14 +40,13 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 @router.get("/sync/pending-updates", responses=errors(410))
 async def get_pending_updates(
-    request: Request,
+    ctx: Ctx,
     _: SyncRead,
     since: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    ctx = request.app.state.ctx
     try:
-        body = await pending_updates(ctx.pool, since, limit, ctx.settings.feed_overlap_s)
+        body = await pending_updates(ctx.feed, since, limit, ctx.settings.feed_overlap_s)
     except BadSinceError as exc:
         raise ApiError(
             422, "invalid_since", f"since 须为 ISO-8601 时间或 next_cursor / not a time or cursor: {exc}"
@@ -73,7 +73,7 @@ async def get_pending_updates(
     ),
 )
 async def get_contracts(
-    request: Request,
+    ctx: Ctx,
     _: SyncRead,
     party_a: Annotated[str | None, Query(alias="甲方", max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -91,12 +91,11 @@ async def get_contracts(
     ] = None,
 ) -> Response:
     """Contracts for the mini-program, newest change first; filters combine with AND."""
-    ctx = request.app.state.ctx
     processes = None
     if employee is not None:
         number = normalize_text(employee) or ""
         try:
-            processes = await queue_processes(ctx.pool, number, (await ctx.config.get()).catalog)
+            processes = await queue_processes(ctx.start, number, (await ctx.config.get()).catalog)
         except EmployeeQueueError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from exc
     f = ContractFilter(party_a, status, signed_from, signed_to, q, limit, offset, processes)
@@ -105,14 +104,14 @@ async def get_contracts(
 
 
 @router.get("/contracts/{contract_no}", responses=errors(404))
-async def get_contract(contract_no: str, request: Request, _: SyncRead) -> Response:
-    lines = await queries.contract_detail(request.app.state.ctx.pool, normalize_text(contract_no) or "")
+async def get_contract(contract_no: str, ctx: Ctx, _: SyncRead) -> Response:
+    lines = await queries.contract_detail(ctx.pool, normalize_text(contract_no) or "")
     if not lines:
         raise ApiError(404, "contract_not_found", f"合同 {contract_no} 不存在 / contract not found")
     return json_response({"合同编号": contract_no, "lines": [decode_json_columns(x) for x in lines]})
 
 
 @router.get("/reports/consistency")
-async def get_consistency(request: Request, _: SyncRead) -> Response:
-    pool = request.app.state.ctx.pool
-    return json_response({**await queries.consistency(pool), "local_vs_cloud": await local_vs_cloud(pool)})
+async def get_consistency(ctx: Ctx, _: SyncRead) -> Response:
+    report = await queries.consistency(ctx.pool)
+    return json_response({**report, "local_vs_cloud": await local_vs_cloud(ctx.reconciliation)})

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from transform.service_layer.configuration import ConfigurationCache
+    from transform.service_layer.ports import Locks, UnitOfWork
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -32,36 +33,44 @@ def decode(delivery: Delivery, model: type[P]) -> Envelope[P]:
 
 
 Apply = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+UowOn = Callable[["asyncpg.Connection"], "UnitOfWork"]
+"""The unit of work joined to the consumer's transaction (bootstrap.uow_on)."""
+LocksOn = Callable[["asyncpg.Connection"], "Locks"]
 
 
-def on_hetong_row_changed(config: ConfigurationCache) -> Apply:
+def on_hetong_row_changed(config: ConfigurationCache, uow_on: UowOn) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
         changes = [
             LineChange(e.payload, e.correlation_id) for e in (decode(d, HetongRowChanged) for d in batch)
         ]
-        await apply_lines(conn, changes, await config.get(conn))
+        async with uow_on(conn) as uow:
+            await apply_lines(uow, changes, await config.get(uow))
 
     return apply
 
 
-def on_progress_reported(config: ConfigurationCache) -> Apply:
+def on_progress_reported(config: ConfigurationCache, uow_on: UowOn) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
         changes = [
             ReportChange(e.payload, e.occurred_at) for e in (decode(d, ProgressReported) for d in batch)
         ]
-        await apply_reports(conn, changes, await config.get(conn))
+        async with uow_on(conn) as uow:
+            await apply_reports(uow, changes, await config.get(uow))
 
     return apply
 
 
-def on_employee_changed() -> Apply:
+def on_employee_changed(uow_on: UowOn) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
-        await apply_employees(conn, [decode(d, EmployeeChanged).payload for d in batch])
+        async with uow_on(conn) as uow:
+            await apply_employees(uow, [decode(d, EmployeeChanged).payload for d in batch])
 
     return apply
 
 
-def contracts_locked_first(model: type[HetongRowChanged] | type[ProgressReported]) -> Apply:
+def contracts_locked_first(
+    model: type[HetongRowChanged] | type[ProgressReported], locks_on: LocksOn
+) -> Apply:
     """The consumer's `before_inbox` hook: lock the batch's contracts before its inbox row (service_layer.ordering).
     An undecodable message locks nothing here; `apply` dead-letters it."""
 
@@ -72,7 +81,7 @@ def contracts_locked_first(model: type[HetongRowChanged] | type[ProgressReported
                 contracts.add(decode(d, model).payload.contract_no)
             except PermanentError:
                 continue
-        await lock_before_first_write(conn, contracts)
+        await lock_before_first_write(locks_on(conn), contracts)
 
     return lock_first
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from common.bearer import TokenClaims, require_scope
 from common.web import ApiError, json_body, json_response
 from transform.domain.reconcile import DigestError, parse_local
+from transform.entrypoints.context import Ctx
 from transform.service_layer.reconciliation import reconcile
 
 router = APIRouter()
@@ -17,11 +18,10 @@ router = APIRouter()
 
 @router.post("/sync/reconciliation")
 async def post_reconciliation(
-    request: Request, claims: Annotated[TokenClaims, require_scope("sync:read")]
+    request: Request, ctx: Ctx, claims: Annotated[TokenClaims, require_scope("sync:read")]
 ) -> Response:
-    ctx = request.app.state.ctx
     try:
         local = parse_local(json_body(await request.body()), ctx.settings.reconcile_max_contracts)
     except DigestError as exc:
         raise ApiError(413 if exc.code == "too_many_contracts" else 422, exc.code, str(exc)) from exc
-    return json_response(await reconcile(ctx.pool, claims.client_id, local))
+    return json_response(await reconcile(ctx.reconciliation, claims.client_id, local))

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from transform.adapters import employees_repository as repo
-
 if TYPE_CHECKING:
-    import asyncpg
-
     from common.events.ingest import EmployeeChanged
     from transform.domain.routes import ProcessCatalog
+    from transform.service_layer.ports import UnitOfWork, UowFactory
 
 
 class EmployeeQueueError(Exception):
@@ -19,18 +16,20 @@ class EmployeeQueueError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-async def apply_employees(conn: asyncpg.Connection, events: list[EmployeeChanged]) -> None:
+async def apply_employees(uow: UnitOfWork, events: list[EmployeeChanged]) -> None:
     """Newest version per number in the batch; the table's version guard absorbs duplicates and reordering."""
     newest: dict[str, EmployeeChanged] = {}  # a batch may hold several versions of one employee
     for e in events:
         if e.number not in newest or e.version > newest[e.number].version:
             newest[e.number] = e
-    await repo.keep_newer(conn, list(newest.values()))
+    await uow.employees.keep_newer(list(newest.values()))
+    await uow.commit()
 
 
-async def queue_processes(pool: asyncpg.Pool, number: str, catalog: ProcessCatalog) -> list[str]:
+async def queue_processes(start: UowFactory, number: str, catalog: ProcessCatalog) -> list[str]:
     """The processes an active employee may report, by the catalogue's names (aliases resolved)."""
-    employee = await repo.find(pool, number)
+    async with start() as uow:
+        employee = await uow.employees.find(number)
     if employee is None:
         raise EmployeeQueueError(
             404, "employee_not_found", f"工号 {number} 不在员工名单中 / not on the employee list"

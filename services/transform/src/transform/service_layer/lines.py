@@ -8,26 +8,21 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from common import outbox, topics
+from common import topics
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged
 from common.events.transform import ContractStandardized
-from transform.adapters import repository as repo
-from transform.adapters.feed import FeedWrite, append_feed
-from transform.adapters.locks import lock_contracts
-from transform.domain.line_feed import FeedNote, newest_new_report, processes_view
+from transform.domain.line_feed import FeedNote, FeedWrite, newest_new_report, processes_view
 from transform.domain.mapping import standardize
 from transform.domain.precedence import ProcessState, Report, after_upload, overlay
+from transform.service_layer.envelopes import SOURCE
+from transform.service_layer.ports import Key, LineHead, LineWrite
 from transform.service_layer.progress import progress_of
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from transform.domain.mapping import StandardizedRow
     from transform.service_layer.configuration import Configuration
-
-SCHEMA = "transform"
-Key = tuple[str, str]
+    from transform.service_layer.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +51,7 @@ def line_write(
     config: Configuration,
     *,
     restored: bool,
-) -> repo.LineWrite:
+) -> LineWrite:
     e = change.event
     route = config.catalog.route_for(std.fields)
     seqs = {s.name: s.seq for s in route.steps}
@@ -71,7 +66,7 @@ def line_write(
     # A report stored before its line existed is applied here, and the feed must hear of it once (defect 2);
     # a deleted line that comes back is announced too, or the agent would keep it deleted.
     note = FeedNote(e.client_id, e.received_at) if restored else newest_new_report(prior, states)
-    return repo.LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states), note)
+    return LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states), note)
 
 
 async def _standardize_all(
@@ -88,21 +83,31 @@ async def _standardize_all(
     return out
 
 
-async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], config: Configuration) -> None:
+async def apply_lines(uow: UnitOfWork, changes: list[LineChange], config: Configuration) -> None:
     latest = newest_per_line(changes)
     standardized = await _standardize_all(latest.values(), config)
     # Before reading (a report may be committing). The consumer took these same locks before its inbox row
     # (service_layer.ordering); re-taking them never waits, and direct callers are serialised too.
-    await lock_contracts(conn, {k[0] for k in latest})
-    await repo.record_receipts(conn, [c.event for c in latest.values()])
-    heads = await repo.line_heads(conn, list(latest))
+    await uow.locks.contracts({k[0] for k in latest})
+    await uow.lines.record_receipts([c.event for c in latest.values()])
+    heads = await uow.lines.heads(list(latest))
     fresh = [c for k, c in latest.items() if k not in heads or c.event.version > heads[k].version]
-    if not fresh:
-        return  # older: superseded
+    if fresh:
+        await _apply_fresh(uow, fresh, heads, standardized, config)
+    await uow.commit()  # the receipts, also when every change was superseded
+
+
+async def _apply_fresh(
+    uow: UnitOfWork,
+    fresh: list[LineChange],
+    heads: dict[Key, LineHead],
+    standardized: dict[Key, StandardizedRow],
+    config: Configuration,
+) -> None:
     live = [c for c in fresh if not c.event.deleted]
     gone = [c for c in fresh if c.event.deleted]
-    prior = await repo.process_states(conn, [c.key for c in live])
-    reports = await repo.reports_for(conn, {c.key[0] for c in live})
+    prior = await uow.lines.process_states([c.key for c in live])
+    reports = await uow.lines.reports_for({c.key[0] for c in live})
     writes = [
         line_write(
             c,
@@ -114,14 +119,18 @@ async def apply_lines(conn: asyncpg.Connection, changes: list[LineChange], confi
         )
         for c in live
     ]
-    await repo.save_lines(conn, writes)
-    await repo.delete_lines(conn, [c.event for c in gone])
+    await uow.lines.save(writes)
+    await uow.lines.delete([c.event for c in gone])
     announced = [c for c in gone if not (c.key in heads and heads[c.key].deleted)]
-    await append_feed(conn, [_item(w) for w in writes if w.feed] + [_deletion(c.event) for c in announced])
-    await outbox.add(conn, SCHEMA, [_standardized(c, w) for c, w in zip(live, writes, strict=True)])
+    await uow.feed.append([_item(w) for w in writes if w.feed] + [_deletion(c.event) for c in announced])
+    for c, w in zip(live, writes, strict=True):
+        e = c.event
+        uow.outbox.add(
+            topics.TRANSFORM_CONTRACT_STANDARDIZED, f"{e.contract_no}/{e.product_id}", _standardized(c, w)
+        )
 
 
-def _item(w: repo.LineWrite) -> FeedWrite:
+def _item(w: LineWrite) -> FeedWrite:
     assert w.feed is not None
     e, p = w.event, w.progress
     item = FeedWrite(
@@ -135,7 +144,7 @@ def _deletion(e: HetongRowChanged) -> FeedWrite:
     return FeedWrite(e.contract_no, e.product_id, Decimal(0), None, e.received_at, e.client_id, deleted=True)
 
 
-def _standardized(change: LineChange, line: repo.LineWrite) -> outbox.OutboxRow:
+def _standardized(change: LineChange, line: LineWrite) -> Envelope[ContractStandardized]:
     e, fields = change.event, line.std.fields
     payload = ContractStandardized(
         contract_no=e.contract_no,
@@ -147,13 +156,12 @@ def _standardized(change: LineChange, line: repo.LineWrite) -> outbox.OutboxRow:
         progress_percentage=line.progress.percentage,
         current_process=line.progress.current_process,
     )
-    envelope = Envelope[ContractStandardized](
+    return Envelope[ContractStandardized](
         event_type="ContractStandardized",
-        source=SCHEMA,
+        source=SOURCE,
         correlation_id=change.correlation_id,
         payload=payload,
     )
-    return outbox.row_for(topics.TRANSFORM_CONTRACT_STANDARDIZED, f"{e.contract_no}/{e.product_id}", envelope)
 
 
 def _text(value: object) -> str | None:

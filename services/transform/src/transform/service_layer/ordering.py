@@ -20,17 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from transform.adapters.locks import lock_catalog_shared, lock_contracts
-
 if TYPE_CHECKING:
-    import asyncpg
+    from transform.service_layer.ports import Locks
 
 
-async def lock_before_first_write(conn: asyncpg.Connection, contract_nos: Iterable[str]) -> None:
+async def lock_before_first_write(locks: Locks, contract_nos: Iterable[str]) -> None:
     """Run before anything in the transaction writes (see the module docstring)."""
-    if await conn.fetchval("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"):
+    if await locks.has_written():
         raise RuntimeError("contract locks must be taken before the transaction's first write")
     # Shared: many batches at once, but never while a catalogue change (a rename rewrites stored process
     # names) commits; the batch then reads the catalogue's revision under this lock (ConfigurationCache.get).
-    await lock_catalog_shared(conn)
-    await lock_contracts(conn, contract_nos)
+    await locks.catalog_shared()
+    await locks.contracts(contract_nos)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from transform.adapters import feed
 from transform.domain.cursor import START, BadCursorError, Cursor, lost_to_retention
 
 if TYPE_CHECKING:
-    import asyncpg
+    from transform.domain.line_feed import FeedEntry
+    from transform.service_layer.ports import FeedReader
 
 
 class BadSinceError(ValueError):
@@ -35,7 +35,7 @@ def _parse_since(since: str) -> datetime | Cursor:
         raise BadSinceError(since) from exc
 
 
-def _entry(e: feed.FeedEntry) -> dict[str, Any]:
+def _entry(e: FeedEntry) -> dict[str, Any]:
     return {
         "合同编号": e.contract_no,
         "产品ID": e.product_id,
@@ -49,25 +49,21 @@ def _entry(e: feed.FeedEntry) -> dict[str, Any]:
     }
 
 
-async def pending_updates(
-    pool: asyncpg.Pool, since: str | None, limit: int, overlap_s: int
-) -> dict[str, Any]:
+async def pending_updates(feed: FeedReader, since: str | None, limit: int, overlap_s: int) -> dict[str, Any]:
     asked = _parse_since(since) if since else Cursor(START)
-    async with pool.acquire() as conn:
-        bound = await feed.writers_bound(conn)  # before the read's snapshot (see feed.writers_bound)
-        # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            pruned = await feed.horizon(conn)
-            horizon = pruned.position if pruned else START
-            if isinstance(asked, datetime):
-                if pruned is not None and asked - timedelta(seconds=overlap_s) <= pruned.latest_at:
-                    raise CursorExpiredError(since)
-                start = await feed.position_before(conn, asked, overlap_s, bound)
-            elif lost_to_retention(asked, horizon):
+    # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
+    async with feed.snapshot() as snapshot:
+        pruned = await snapshot.horizon()
+        horizon = pruned.position if pruned else START
+        if isinstance(asked, datetime):
+            if pruned is not None and asked - timedelta(seconds=overlap_s) <= pruned.latest_at:
                 raise CursorExpiredError(since)
-            else:
-                start = asked.position
-            entries = await feed.read_after(conn, start, limit + 1, bound)
+            start = await snapshot.position_before(asked, overlap_s)
+        elif lost_to_retention(asked, horizon):
+            raise CursorExpiredError(since)
+        else:
+            start = asked.position
+        entries = await snapshot.read_after(start, limit + 1)
     page = entries[:limit]
     next_position = page[-1].position if page else start
     return {

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from transform.adapters import repository as repo
-from transform.adapters.locks import lock_contracts
+from transform.domain.line_feed import FeedWrite, processes_view
 from transform.domain.precedence import ProcessState, Report, overlay
 from transform.domain.progress import Progress, compute_progress
 from transform.domain.status import parse_status
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from common.events.ingest import ProgressReported
     from transform.domain.routes import ProcessRoute
     from transform.service_layer.configuration import Configuration
+    from transform.service_layer.ports import LineState, UnitOfWork
 
 
 def progress_of(route: ProcessRoute, states: dict[str, ProcessState]) -> Progress:
@@ -42,18 +40,34 @@ def _report(c: ReportChange) -> Report:
     )
 
 
-async def apply_reports(conn: asyncpg.Connection, changes: list[ReportChange], config: Configuration) -> None:
+async def apply_reports(uow: UnitOfWork, changes: list[ReportChange], config: Configuration) -> None:
     """Reports keep their own version per (contract, line, process); older ones are superseded."""
-    await lock_contracts(conn, {c.event.contract_no for c in changes})  # the lines path takes the same locks
+    await uow.locks.contracts({c.event.contract_no for c in changes})  # the lines path takes the same locks
     for change in changes:
         # A report naming a process by an alias or a former name lands on the process (the catalogue's name).
         e = change.event.model_copy(update={"process": config.catalog.canonical(change.event.process)})
         change = ReportChange(e, change.occurred_at)  # the same report, its process resolved
-        if not await repo.save_report(conn, e, change.received_at):
+        if not await uow.progress.save_report(e, change.received_at):
             continue
-        for line in await repo.lines_of(conn, e.contract_no, e.product_id):
+        for line in await uow.progress.lines_of(e.contract_no, e.product_id):
             states = overlay(line.states, [_report(change)], line.product_id)
             if states == line.states:
                 continue
-            progress = progress_of(config.catalog.routes[line.product_type], states)
-            await repo.save_progress(conn, line, list(states.values()), progress, e.updated_by, e.update_time)
+            await _save(
+                uow,
+                line,
+                list(states.values()),
+                progress_of(config.catalog.routes[line.product_type], states),
+                e,
+            )
+    await uow.commit()
+
+
+async def _save(
+    uow: UnitOfWork, line: LineState, states: list[ProcessState], progress: Progress, e: ProgressReported
+) -> None:
+    """The line's new states and progress, and the feed item that announces them."""
+    by, at = e.updated_by, e.update_time
+    await uow.progress.save_progress(line, states, progress, by, at)
+    item = FeedWrite(line.contract_no, line.product_id, progress.percentage, progress.current_process, at, by)
+    await uow.feed.append([replace(item, processes=processes_view(states))])

@@ -1,73 +1,47 @@
-"""SQL for the transform schema. Hand-written and parameterised; returns domain objects."""
+"""SQL for lines from the local system: raw copy, receipts, standardized contract, product and process states.
+
+Every batch statement goes through `staging.bulk` (unnest, or COPY for a big batch): these are benchmarked.
+"""
 
 from __future__ import annotations
 
-import re
-import zlib
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from decimal import Decimal
-from functools import lru_cache
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from transform.adapters.feed import FeedWrite, append_feed
-from transform.domain.line_feed import processes_view
-from transform.domain.mapping import DEFAULT_MAPPING, FieldMapping, FieldSpec
+from transform.adapters.staging import bulk, to_json
 from transform.domain.precedence import ProcessState, Report
-from transform.domain.routes import (
-    DEFAULT_CATALOG,
-    DEFAULT_ROUTES,
-    DEFAULT_TYPE_RULES,
-    ProcessCatalog,
-    TypeRule,
-    catalog_from_rows,
-)
+from transform.service_layer.ports import LineHead
 
 if TYPE_CHECKING:
     import asyncpg
 
-    from common.events.ingest import HetongRowChanged, ProgressReported
-    from transform.domain.line_feed import FeedNote
-    from transform.domain.mapping import StandardizedRow
-    from transform.domain.progress import Progress
-
-Key = tuple[str, str]
+    from common.events.ingest import HetongRowChanged
+    from transform.service_layer.ports import Key, LineWrite
 
 
-def _json(value: Any) -> str:
-    return orjson.dumps(value, default=_plain).decode()
+class PostgresLines:
+    """transform.service_layer.ports.LineRepository on one connection."""
 
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
 
-def _plain(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value).__name__)
+    async def heads(self, keys: list[Key]) -> dict[Key, LineHead]:
+        return await line_heads(self._conn, keys)
 
+    async def record_receipts(self, events: list[HetongRowChanged]) -> None:
+        await record_receipts(self._conn, events)
 
-@dataclass(frozen=True, slots=True)
-class LineWrite:
-    event: HetongRowChanged
-    std: StandardizedRow
-    product_type: str
-    states: list[ProcessState]
-    progress: Progress
-    feed: FeedNote | None = None  # the write owes the pending-updates feed an item
+    async def process_states(self, keys: list[Key]) -> dict[Key, dict[str, ProcessState]]:
+        return await process_states(self._conn, keys)
 
+    async def reports_for(self, contract_nos: set[str]) -> dict[str, list[Report]]:
+        return await reports_for(self._conn, contract_nos)
 
-@dataclass(frozen=True, slots=True)
-class LineHead:
-    version: int
-    deleted: bool
+    async def save(self, writes: list[LineWrite]) -> None:
+        await save_lines(self._conn, writes)
 
-
-@dataclass(frozen=True, slots=True)
-class LineState:
-    contract_no: str
-    product_id: str
-    product_type: str
-    states: dict[str, ProcessState]
+    async def delete(self, events: list[HetongRowChanged]) -> None:
+        await delete_lines(self._conn, events)
 
 
 def _keys(keys: list[Key]) -> tuple[list[str], list[str]]:
@@ -88,7 +62,7 @@ async def record_receipts(conn: asyncpg.Connection, events: list[HetongRowChange
     """The newest version consumed per line, applied or superseded (the consistency report's ledger).
 
     One event per line: the caller passes the newest of its batch."""
-    await _bulk(
+    await bulk(
         conn,
         """INSERT INTO line_receipts AS l (contract_no, product_id, version, deleted)
            SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[])
@@ -150,65 +124,8 @@ def _iso(value: object) -> date | None:
     return value if isinstance(value, date) else None
 
 
-# From this many rows on, a batch statement reads its rows from a staging table filled by COPY rather than from
-# unnest()ed arrays. Same statement, same transaction; the difference is client CPU: asyncpg checks every array
-# element against collections.abc (a Python-level isinstance per value), COPY encodes values in C. An import
-# batch writes ~15 process rows per line (bench profile, issue 12: 4x less client CPU for 7 500 rows). Smaller
-# writes (a progress report's few rows) keep unnest's single round trip.
-STAGE_MIN_ROWS = 200
-
-
-@dataclass(frozen=True, slots=True)
-class _Staged:
-    """A batch statement rewritten to read `WITH staged AS (DELETE FROM <stage> RETURNING *)` instead of unnest."""
-
-    create: str
-    table: str
-    columns: tuple[str, ...]
-    sql: str
-
-
-_UNNEST = re.compile(r"unnest\((?P<args>[^()]*)\)(?: AS t\((?P<names>[^()]*)\))?")
-
-
-@lru_cache(maxsize=64)
-def staged(sql: str) -> _Staged:
-    """The staging form of one of this module's `… FROM unnest($1::type[], …) [AS t(a, …)] …` statements."""
-    match = _UNNEST.search(sql)
-    if match is None:
-        raise ValueError(f"no unnest() to stage in: {sql[:80]}")
-    types = [a.strip().split("::", 1)[1].removesuffix("[]") for a in match["args"].split(",")]
-    names = [n.strip() for n in match["names"].split(",")] if match["names"] else []
-    columns = tuple(names or (f"c{i}" for i in range(1, len(types) + 1)))
-    table = f"stage_{zlib.crc32(sql.encode()):08x}"  # one per statement (and per column layout)
-    create = (
-        f"CREATE TEMP TABLE IF NOT EXISTS {table} ("
-        + ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
-        + ") ON COMMIT DELETE ROWS"
-    )
-    source = f"staged AS t({', '.join(columns)})"
-    # Names come from this module's constant statements, never from input.
-    head = f"WITH staged AS (DELETE FROM pg_temp.{table} RETURNING *) "  # noqa: S608
-    rewritten = head + _UNNEST.sub(source, sql, count=1)
-    return _Staged(create, table, columns, rewritten)
-
-
-async def _bulk(conn: asyncpg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """One statement per batch: rows travel as column arrays unnested server-side or, for a large batch, by COPY
-    into a session-local staging table that the same statement empties (see STAGE_MIN_ROWS)."""
-    if not rows:
-        return
-    if len(rows) < STAGE_MIN_ROWS:
-        await conn.execute(sql, *(list(column) for column in zip(*rows, strict=True)))
-        return
-    stage = staged(sql)
-    await conn.execute(stage.create)
-    await conn.copy_records_to_table(stage.table, records=rows, columns=stage.columns, schema_name="pg_temp")
-    await conn.execute(stage.sql)
-
-
 async def save_raw(conn: asyncpg.Connection, events: list[HetongRowChanged]) -> None:
-    await _bulk(
+    await bulk(
         conn,
         """INSERT INTO hetong_original AS h (contract_no, product_id, version, row, content_hash, source, client_id,
              received_at, deleted)
@@ -222,7 +139,7 @@ async def save_raw(conn: asyncpg.Connection, events: list[HetongRowChanged]) -> 
                 e.contract_no,
                 e.product_id,
                 e.version,
-                _json(e.row),
+                to_json(e.row),
                 e.content_hash,
                 e.source,
                 e.client_id,
@@ -236,7 +153,7 @@ async def save_raw(conn: asyncpg.Connection, events: list[HetongRowChanged]) -> 
 
 async def save_lines(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
     await save_raw(conn, [w.event for w in writes])
-    await _bulk(
+    await bulk(
         conn,
         """INSERT INTO contracts AS c (contract_no, product_id, version, party_a, party_b, product_name,
              contract_status, fields, extra_columns, issues, unknown_statuses, signed_date)
@@ -276,10 +193,10 @@ def _contract_args(w: LineWrite) -> tuple[Any, ...]:
         _text(f.get("party_b")),
         _text(f.get("product_name")),
         _text(f.get("contract_status")),
-        _json(f),
-        _json(std.unknown_columns),
-        _json(issues),
-        _json(std.unknown_statuses),
+        to_json(f),
+        to_json(std.unknown_columns),
+        to_json(issues),
+        to_json(std.unknown_statuses),
         _iso(f.get("signed_date")),
     )
 
@@ -289,7 +206,7 @@ def _text(value: object) -> str | None:
 
 
 async def _save_products(conn: asyncpg.Connection, writes: list[LineWrite]) -> None:
-    await _bulk(
+    await bulk(
         conn,
         """INSERT INTO products AS p (contract_no, product_id, product_type, product_name, progress_percentage,
              current_process, finished)
@@ -317,7 +234,7 @@ async def _save_products(conn: asyncpg.Connection, writes: list[LineWrite]) -> N
 
 
 async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessState]]) -> None:
-    await _bulk(
+    await bulk(
         conn,
         """INSERT INTO product_processes AS pp (contract_no, product_id, process, seq, uploaded_status, uploaded_at,
              reported_status, reported_at, reported_by, uploaded_by, report_received_at, reporter_flag, source_column)
@@ -348,114 +265,3 @@ async def save_states(conn: asyncpg.Connection, states: list[tuple[Key, ProcessS
             for k, s in states
         ],
     )
-
-
-async def save_report(conn: asyncpg.Connection, e: ProgressReported, received_at: datetime) -> bool:
-    """Keep the report if it is newer than the one held; False means superseded."""
-    row = await conn.fetchval(
-        """INSERT INTO progress_reports AS r (contract_no, product_id, process, status, version, updated_by, update_time,
-             received_at, reporter_flag)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (contract_no, product_id, process) DO UPDATE SET status = excluded.status,
-             version = excluded.version, updated_by = excluded.updated_by, update_time = excluded.update_time,
-             received_at = excluded.received_at, reporter_flag = excluded.reporter_flag
-           WHERE r.version < excluded.version RETURNING true""",
-        e.contract_no,
-        e.product_id or "",
-        e.process,
-        e.status,
-        e.version,
-        e.updated_by,
-        e.update_time,
-        received_at,
-        e.reporter_flag,
-    )
-    return bool(row)
-
-
-async def lines_of(conn: asyncpg.Connection, contract_no: str, product_id: str | None) -> list[LineState]:
-    products = await conn.fetch(
-        "SELECT product_id, product_type FROM products WHERE contract_no = $1 AND ($2::text IS NULL OR product_id = $2)"
-        " ORDER BY product_id FOR UPDATE",
-        contract_no,
-        product_id,
-    )
-    states = await process_states(conn, [(contract_no, r["product_id"]) for r in products])
-    return [
-        LineState(
-            contract_no, r["product_id"], r["product_type"], states.get((contract_no, r["product_id"]), {})
-        )
-        for r in products
-    ]
-
-
-async def save_progress(
-    conn: asyncpg.Connection,
-    line: LineState,
-    states: list[ProcessState],
-    progress: Progress,
-    by: str,
-    at: datetime,
-) -> None:
-    key = (line.contract_no, line.product_id)
-    await save_states(conn, [(key, s) for s in states])
-    await conn.execute(
-        "UPDATE products SET progress_percentage = $3, current_process = $4, finished = $5, updated_at = $6,"
-        " updated_by = $7 WHERE contract_no = $1 AND product_id = $2",
-        line.contract_no,
-        line.product_id,
-        progress.percentage,
-        progress.current_process,
-        progress.finished,
-        at,
-        by,
-    )
-    item = FeedWrite(line.contract_no, line.product_id, progress.percentage, progress.current_process, at, by)
-    await append_feed(conn, [replace(item, processes=processes_view(states))])
-
-
-async def load_configuration(conn: asyncpg.Connection) -> tuple[FieldMapping, ProcessCatalog]:
-    specs = tuple(
-        FieldSpec(r["source"], r["target"], r["kind"], r["required"])
-        for r in await conn.fetch("SELECT * FROM field_mapping ORDER BY source")
-    )
-    routes = [
-        (r["product_type"], r["seq"], r["process"], r["weight"])
-        for r in await conn.fetch("SELECT * FROM process_routes ORDER BY product_type, seq")
-    ]
-    rules = tuple(
-        TypeRule(r["pattern"], r["product_type"])
-        for r in await conn.fetch("SELECT * FROM product_type_rules ORDER BY priority")
-    )
-    names = [
-        (r["name"], r["process"])
-        for r in await conn.fetch(
-            "SELECT n.name, p.name AS process FROM process_names n JOIN processes p USING (process_id)"
-        )
-    ]
-    catalog = catalog_from_rows(routes, rules, DEFAULT_CATALOG.default_type, process_names=names)
-    return FieldMapping(specs), catalog
-
-
-async def catalog_revision(conn: asyncpg.Connection) -> int:
-    """Bumped in every catalogue or route change's transaction (adapters.catalog_repository)."""
-    return int(await conn.fetchval("SELECT revision FROM catalog_revision"))
-
-
-async def seed_configuration(conn: asyncpg.Connection) -> None:
-    """First start: copy the shipped defaults into the tables, which are the source of truth after that."""
-    if not await conn.fetchval("SELECT exists(SELECT 1 FROM field_mapping)"):
-        await conn.executemany(
-            "INSERT INTO field_mapping VALUES ($1, $2, $3, $4)",
-            [(s.source, s.target, s.kind, s.required) for s in DEFAULT_MAPPING.specs],
-        )
-    if not await conn.fetchval("SELECT exists(SELECT 1 FROM process_routes)"):
-        await conn.executemany("INSERT INTO process_routes VALUES ($1, $2, $3, $4)", list(DEFAULT_ROUTES))
-    if not await conn.fetchval("SELECT exists(SELECT 1 FROM product_type_rules)"):
-        await conn.executemany(
-            "INSERT INTO product_type_rules VALUES ($1, $2, $3)",
-            [
-                (i * 10, r.pattern_in_product_name, r.product_type)
-                for i, r in enumerate(DEFAULT_TYPE_RULES, 1)
-            ],
-        )

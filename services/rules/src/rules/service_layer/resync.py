@@ -63,5 +63,5 @@ async def work_off_every(start: UnitOfWorkFactory, deps: Deps, interval_s: float
         try:
             await work_off_requests(start, deps)
         except Exception:  # the database is away or a customer fails: logged, the next turn tries again
-            log.exception("operator re-sync requests: run failed")
+            log.exception("operator re-sync requests: run failed", extra={"job": "resync_requests"})
         await asyncio.sleep(interval_s)

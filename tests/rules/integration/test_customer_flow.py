@@ -11,12 +11,14 @@ import orjson
 import pytest
 
 from common.events.customers import CustomerPushCompleted, ErpCustomerPulled, WechatCustomerCaptured
-from rules.adapters import customers as repo
+from rules.adapters.customers import PostgresCustomerRepository
+from rules.adapters.rulebook_store import PostgresRuleSource
+from rules.bootstrap import uow_on
 from rules.service_layer.candidates import link_contracts
 from rules.service_layer.customers import Captured, Pulled, apply_captures, apply_pulls
 from rules.service_layer.decisions import Deps, Trigger
 from rules.service_layer.push_results import Completed, apply_push_results
-from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
+from rules.service_layer.rulebook_cache import RuleBookCache
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 1, 9, tzinfo=UTC)
@@ -90,7 +92,7 @@ async def test_a_capture_creates_a_unified_customer_with_provenance_and_a_create
         "real_name": "张伟",
         "has_order": True,
     }
-    await apply_captures(tx, [capture(wx, 1, T0, ("phone",), **fields)], deps)
+    await apply_captures(uow_on(tx), [capture(wx, 1, T0, ("phone",), **fields)], deps)
     c = await row(tx, wechat_id=wx)
     assert (c["company_name"], c["phone"], c["phone_verified"], c["phone_source"]) == (
         "汕头宏达彩印有限公司",
@@ -138,13 +140,13 @@ async def test_applying_a_pulled_customer_twice_changes_nothing_the_second_time(
         "contact_name": "李娜",
         "email": "jf@x.cn",
     }
-    await apply_pulls(tx, [pull(ord_, T0, **record)], deps)
+    await apply_pulls(uow_on(tx), [pull(ord_, T0, **record)], deps)
     c = await row(tx, erp_customer_id=ord_)
     first = await history(tx, c["id"])
     assert {h["change_type"] for h in first} == {"fill"}
     assert {h["value_source"] for h in first} == {"erp"}
     # the same content again, from a later scan (a restart, a replay): no change, no push
-    await apply_pulls(tx, [pull(ord_, T0 + timedelta(hours=1), **record)], deps)
+    await apply_pulls(uow_on(tx), [pull(ord_, T0 + timedelta(hours=1), **record)], deps)
     again = await row(tx, erp_customer_id=ord_)
     assert len(await history(tx, c["id"])) == len(first)
     assert again["company_name"] == "温州金峰印务有限公司"
@@ -162,7 +164,7 @@ async def test_a_pull_for_a_captured_customer_links_it_and_records_conflicts(
     wx, ord_ = f"wx_{unique()}", erp_id()
     name = f"东莞{unique()}包装材料有限公司"
     await apply_captures(
-        tx,
+        uow_on(tx),
         [
             capture(
                 wx,
@@ -178,7 +180,7 @@ async def test_a_pull_for_a_captured_customer_links_it_and_records_conflicts(
         deps,
     )
     await apply_pulls(
-        tx,
+        uow_on(tx),
         [
             pull(
                 ord_,
@@ -207,7 +209,7 @@ async def test_push_results_set_the_erp_id_and_the_echo_is_not_pushed_back(
     wx = f"wx_{unique()}"
     name = f"昆山{unique()}薄膜科技有限公司"
     await apply_captures(
-        tx,
+        uow_on(tx),
         [capture(wx, 1, T0, company_name=name, phone="13800138000", real_name="王芳", has_contract=True)],
         deps,
     )
@@ -216,7 +218,7 @@ async def test_push_results_set_the_erp_id_and_the_echo_is_not_pushed_back(
     done = CustomerPushCompleted(
         customer_id=c["id"], version=1, result="synced", erp_id=ord_, completed_at=T0 + timedelta(minutes=5)
     )
-    await apply_push_results(tx, [Completed(done, trigger("push_result"))], deps)
+    await apply_push_results(uow_on(tx), [Completed(done, trigger("push_result"))], deps)
     synced = await row(tx, id=c["id"])
     assert (synced["erp_customer_id"], synced["erp_sync_status"], synced["erp_customer_code"]) == (
         ord_,
@@ -229,7 +231,7 @@ async def test_push_results_set_the_erp_id_and_the_echo_is_not_pushed_back(
     # the next hourly pull shows what we wrote: nothing changes, nothing is pushed back
     before = len(await history(tx, c["id"]))
     await apply_pulls(
-        tx,
+        uow_on(tx),
         [
             pull(
                 ord_,
@@ -246,7 +248,7 @@ async def test_push_results_set_the_erp_id_and_the_echo_is_not_pushed_back(
     assert len(await history(tx, c["id"])) == before
     assert len(await requests(tx, c["id"])) == 1
     # a duplicate result is absorbed
-    await apply_push_results(tx, [Completed(done, trigger("push_result"))], deps)
+    await apply_push_results(uow_on(tx), [Completed(done, trigger("push_result"))], deps)
     assert (
         await tx.fetchval(
             "SELECT count(*) FROM sync_log WHERE customer_id = $1 AND sync_type = 'push'", c["id"]
@@ -260,7 +262,7 @@ async def test_a_failed_push_is_marked_and_not_retried_until_something_changes(
 ) -> None:
     wx = f"wx_{unique()}"
     await apply_captures(
-        tx,
+        uow_on(tx),
         [capture(wx, 1, T0, company_name=f"佛山{unique()}印务", real_name="赵磊", marked_as_important=True)],
         deps,
     )
@@ -268,12 +270,12 @@ async def test_a_failed_push_is_marked_and_not_retried_until_something_changes(
     failed = CustomerPushCompleted(
         customer_id=c["id"], version=1, result="failed", erp_id=None, error="客户名称重复", completed_at=T0
     )
-    await apply_push_results(tx, [Completed(failed, trigger("push_result"))], deps)
+    await apply_push_results(uow_on(tx), [Completed(failed, trigger("push_result"))], deps)
     marked = await row(tx, id=c["id"])
     assert (marked["erp_sync_status"], marked["erp_sync_error"]) == ("failed", "客户名称重复")
     assert len(await requests(tx, c["id"])) == 1
     await apply_captures(
-        tx,
+        uow_on(tx),
         [
             capture(
                 wx,
@@ -293,8 +295,8 @@ async def test_a_failed_push_is_marked_and_not_retried_until_something_changes(
 
 async def test_an_older_capture_version_is_superseded(tx: asyncpg.Connection, deps: Deps) -> None:
     wx = f"wx_{unique()}"
-    await apply_captures(tx, [capture(wx, 2, T0, email="new@x.cn")], deps)
-    await apply_captures(tx, [capture(wx, 1, T0 - timedelta(hours=1), email="old@x.cn")], deps)
+    await apply_captures(uow_on(tx), [capture(wx, 2, T0, email="new@x.cn")], deps)
+    await apply_captures(uow_on(tx), [capture(wx, 1, T0 - timedelta(hours=1), email="old@x.cn")], deps)
     c = await row(tx, wechat_id=wx)
     assert (c["email"], c["capture_version"]) == ("new@x.cn", 2)
 
@@ -305,7 +307,9 @@ async def test_a_contract_naming_the_company_makes_the_mandatory_rule_push_it(
     from common.events.transform import ContractStandardized
 
     wx, name = f"wx_{unique()}", f"常州{unique()}软包装有限公司"
-    await apply_captures(tx, [capture(wx, 1, T0, company_name=name, real_name="周杰", message_count=1)], deps)
+    await apply_captures(
+        uow_on(tx), [capture(wx, 1, T0, company_name=name, real_name="周杰", message_count=1)], deps
+    )
     c = await row(tx, wechat_id=wx)
     assert (c["erp_sync_rule"], c["has_contract"]) == ("low_intent", False)
     line = ContractStandardized(
@@ -318,7 +322,7 @@ async def test_a_contract_naming_the_company_makes_the_mandatory_rule_push_it(
         progress_percentage=0,
         current_process=None,
     )
-    await link_contracts(tx, [line], deps, trigger("contract"))
+    await link_contracts(uow_on(tx), [line], deps, trigger("contract"))
     linked = await row(tx, wechat_id=wx)
     assert (linked["has_contract"], linked["erp_sync_rule"], linked["erp_sync_status"]) == (
         True,
@@ -344,9 +348,9 @@ async def test_a_customer_created_later_for_a_known_contract_company_is_linked_a
         progress_percentage=0,
         current_process=None,
     )
-    await link_contracts(tx, [line], deps, trigger("contract"))
+    await link_contracts(uow_on(tx), [line], deps, trigger("contract"))
     ord_ = erp_id()
-    await apply_pulls(tx, [pull(ord_, T0, name=name, contact_name="吴刚")], deps)
+    await apply_pulls(uow_on(tx), [pull(ord_, T0, name=name, contact_name="吴刚")], deps)
     c = await row(tx, erp_customer_id=ord_)
     assert (c["has_contract"], c["erp_sync_rule"]) == (True, "mandatory_has_contract")
     assert await requests(tx, c["id"]) == []  # everything it has came from the ERP
@@ -355,7 +359,7 @@ async def test_a_customer_created_later_for_a_known_contract_company_is_linked_a
 async def test_the_repository_round_trips_a_customer(tx: asyncpg.Connection, deps: Deps) -> None:
     wx = f"wx_{unique()}"
     await apply_captures(
-        tx,
+        uow_on(tx),
         [
             capture(
                 wx,
@@ -370,9 +374,9 @@ async def test_the_repository_round_trips_a_customer(tx: asyncpg.Connection, dep
         ],
         deps,
     )
-    found = await repo.find(tx, "wechat_id", wx)
+    found = await PostgresCustomerRepository(tx).find("wechat_id", wx)
     assert found is not None
-    again = await repo.find(tx, "id", found.id)
+    again = await PostgresCustomerRepository(tx).find("id", found.id)
     assert again == found
     assert found.fields["extracted_needs"].value == {"产品": ["网纹辊"]}
     assert found.fields["intent_score"].value == 77

@@ -17,18 +17,17 @@ from fastapi import FastAPI
 
 from common.events.customers import WechatCustomerCaptured
 from common.service import Metrics, base_app
-from rules.config import Settings
+from rules import bootstrap
+from rules.adapters.rulebook_store import PostgresRuleSource
 from rules.entrypoints.http import router
-from rules.main import Context
 from rules.service_layer import resync
 from rules.service_layer.customers import Captured, apply_captures
 from rules.service_layer.decisions import Deps, Trigger
-from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
+from rules.service_layer.rulebook_cache import RuleBookCache
 from tests.support.tokens import TestSigner
 
 pytestmark = pytest.mark.integration
 SIGNER = TestSigner()
-JWKS_URL = "http://ingest.invalid/.well-known/jwks.json"  # unused: the routes get SIGNER's verifier
 Api = Callable[..., Awaitable[httpx.Response]]
 
 
@@ -43,11 +42,10 @@ async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def api(rules_pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    settings = Settings(postgres={"user": "rules", "password": "unused"}, token_jwks_url=JWKS_URL)
     app = base_app("rules", Metrics("rules"), _no_lifespan)
     app.include_router(router)
     tokens = SIGNER.verifier()
-    app.state.ctx = Context(settings, rules_pool, tokens, RuleBookCache(PostgresRuleSource(rules_pool)))
+    app.state.ctx = bootstrap.context(rules_pool, tokens)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rules") as client:
 
         async def call(
@@ -105,7 +103,7 @@ async def committed_customer(pool: asyncpg.Pool, **fields: Any) -> str:
     )
     async with pool.acquire() as conn, conn.transaction():
         await apply_captures(
-            conn,
+            bootstrap.uow_on(conn),
             [Captured(event, Trigger("wechat_capture", uuid.uuid4(), "t"))],
             Deps(RuleBookCache(PostgresRuleSource(pool))),
         )
@@ -461,7 +459,9 @@ async def test_seed_q3_in_the_seeds_form_an_sql_status_update_is_worked_off_as_a
         )
         queued = "SELECT count(*) FROM resync_requests WHERE customer_id = $1"
         # (a rules process of another test session may work it off first: either way it is done exactly once)
-        await resync.work_off_requests(rules_pool, Deps(RuleBookCache(PostgresRuleSource(rules_pool))))
+        await resync.work_off_requests(
+            bootstrap.uow_factory(rules_pool), Deps(RuleBookCache(PostgresRuleSource(rules_pool)))
+        )
         assert await rules_pool.fetchval(queued, customer_id) == 0
         after = await rules_pool.fetchval(
             "SELECT sync_version FROM customers_unified WHERE id = $1", customer_id

@@ -20,10 +20,11 @@ from prometheus_client import CollectorRegistry
 
 from common.events.customers import ErpCustomerPulled, WechatCustomerCaptured
 from common.service import Metrics
-from rules.main import count_decisions, decisions_counter
+from rules.adapters.rulebook_store import PostgresRuleSource
+from rules.bootstrap import count_decisions, decisions_counter, uow_on
 from rules.service_layer.customers import Captured, Pulled, apply_captures, apply_pulls
 from rules.service_layer.decisions import Deps, Trigger
-from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
+from rules.service_layer.rulebook_cache import RuleBookCache
 from tests.support.schemas import scratch_schema
 
 pytestmark = pytest.mark.integration
@@ -91,10 +92,10 @@ async def test_a_capture_and_a_pull_of_one_new_company_racing_make_one_customer(
             async def by_capture(
                 conn: asyncpg.Connection, wechat: str = wechat, company: str = company
             ) -> None:
-                await apply_captures(conn, [capture(wechat, company)], deps)
+                await apply_captures(uow_on(conn), [capture(wechat, company)], deps)
 
             async def by_pull(conn: asyncpg.Connection, ord_: int = ord_, company: str = company) -> None:
-                await apply_pulls(conn, [pull(ord_, company)], deps)
+                await apply_pulls(uow_on(conn), [pull(ord_, company)], deps)
 
             first, second = (by_capture, by_pull) if capture_first else (by_pull, by_capture)
             await interleave(pool, first, second)
@@ -117,7 +118,7 @@ async def test_a_decision_in_a_transaction_that_retries_is_counted_once() -> Non
         for _ in range(3):  # what the inbox consumer does: retry the whole transaction in place
             try:
                 async with pool.acquire() as conn, conn.transaction():
-                    await apply_captures(conn, [capture(wechat, "汕头重试彩印有限公司")], deps)
+                    await apply_captures(uow_on(conn), [capture(wechat, "汕头重试彩印有限公司")], deps)
                     if failures < 2:  # e.g. a deadlock detected on a later statement of the batch
                         failures += 1
                         raise asyncpg.exceptions.DeadlockDetectedError("injected")
@@ -154,7 +155,9 @@ async def test_a_decision_counts_only_once_its_transaction_has_committed() -> No
         async with pool.acquire() as conn:
             tx = conn.transaction()
             await tx.start()
-            await apply_captures(conn, [capture(f"wx_{uuid.uuid4().hex[:10]}", "汕头提交彩印有限公司")], deps)
+            await apply_captures(
+                uow_on(conn), [capture(f"wx_{uuid.uuid4().hex[:10]}", "汕头提交彩印有限公司")], deps
+            )
             await metrics.refresh()
             assert (total(), decisions.pending) == (0.0, 1)  # still open: not yet a decision anyone sees
             await tx.commit()
@@ -173,7 +176,7 @@ async def test_batches_naming_the_same_companies_in_different_orders_neither_dea
             async def captures(names: list[str] = names, wechats: list[str] = wechats) -> None:
                 async with pool.acquire() as conn, conn.transaction():
                     await apply_captures(
-                        conn, [capture(w, n) for w, n in zip(wechats, names, strict=True)], deps
+                        uow_on(conn), [capture(w, n) for w, n in zip(wechats, names, strict=True)], deps
                     )
 
             async def pulls(names: list[str] = names, ords: list[int] = ords) -> None:
@@ -182,7 +185,9 @@ async def test_batches_naming_the_same_companies_in_different_orders_neither_dea
                     conn.transaction(),
                 ):  # handled in ord order, captures in WeChat-id order
                     await apply_pulls(
-                        conn, [pull(o, n) for o, n in reversed(list(zip(ords, names, strict=True)))], deps
+                        uow_on(conn),
+                        [pull(o, n) for o, n in reversed(list(zip(ords, names, strict=True)))],
+                        deps,
                     )
 
             await asyncio.gather(captures(), pulls())  # a deadlock would raise here

@@ -6,11 +6,12 @@ import asyncpg
 import pytest
 
 from rules.adapters import rulebook_store as store
+from rules.adapters.rulebook_store import PostgresRuleSource
 from rules.domain.default_rules import DEFAULT_RULES
 from rules.domain.fields import DEFAULT_POLICY
 from rules.domain.rule_config import CONFIG
 from rules.domain.rule_parsing import build_book
-from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
+from rules.service_layer.rulebook_cache import RuleBookCache
 
 pytestmark = pytest.mark.integration
 

@@ -17,17 +17,16 @@ from fastapi import FastAPI
 
 from common.events.customers import ErpCustomerPulled, WechatCustomerCaptured
 from common.service import Metrics, base_app
-from rules.config import Settings
+from rules import bootstrap
+from rules.adapters.rulebook_store import PostgresRuleSource
 from rules.entrypoints.http import router
-from rules.main import Context
 from rules.service_layer.customers import Captured, Pulled, apply_captures, apply_pulls
 from rules.service_layer.decisions import Deps, Trigger
-from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
+from rules.service_layer.rulebook_cache import RuleBookCache
 from tests.support.tokens import TestSigner
 
 pytestmark = pytest.mark.integration
 SIGNER = TestSigner()
-JWKS_URL = "http://ingest.invalid/.well-known/jwks.json"  # unused: the routes get SIGNER's verifier
 Api = Callable[..., Awaitable[httpx.Response]]
 EDIT, READ = "customers:edit", "customers:read"
 
@@ -43,11 +42,10 @@ async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def api(rules_pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    settings = Settings(postgres={"user": "rules", "password": "unused"}, token_jwks_url=JWKS_URL)
     app = base_app("rules", Metrics("rules"), _no_lifespan)
     app.include_router(router)
     tokens = SIGNER.verifier()
-    app.state.ctx = Context(settings, rules_pool, tokens, RuleBookCache(PostgresRuleSource(rules_pool)))
+    app.state.ctx = bootstrap.context(rules_pool, tokens)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rules") as client:
 
         async def call(method: str, path: str, *, scope: str = f"{EDIT} {READ}", **kw: Any) -> httpx.Response:
@@ -143,7 +141,9 @@ async def test_an_entry_meets_a_wechat_customer_by_phone_under_the_capture_polic
     )
     async with rules_pool.acquire() as conn, conn.transaction():
         await apply_captures(
-            conn, [Captured(captured, Trigger("wechat_capture", uuid.uuid4(), "t"))], _deps(rules_pool)
+            bootstrap.uow_on(conn),
+            [Captured(captured, Trigger("wechat_capture", uuid.uuid4(), "t"))],
+            _deps(rules_pool),
         )
         made.append(await conn.fetchval("SELECT id FROM customers_unified WHERE wechat_id = $1", wx))
     r = await api("POST", "/customers", json=body)
@@ -233,8 +233,12 @@ async def held_customer(pool: asyncpg.Pool) -> str:
     )
     async with pool.acquire() as conn, conn.transaction():
         deps = _deps(pool)
-        await apply_captures(conn, [Captured(captured, Trigger("wechat_capture", uuid.uuid4(), "t"))], deps)
-        await apply_pulls(conn, [Pulled(pulled, Trigger("erp_pull", uuid.uuid4(), "t"))], deps)
+        await apply_captures(
+            bootstrap.uow_on(conn), [Captured(captured, Trigger("wechat_capture", uuid.uuid4(), "t"))], deps
+        )
+        await apply_pulls(
+            bootstrap.uow_on(conn), [Pulled(pulled, Trigger("erp_pull", uuid.uuid4(), "t"))], deps
+        )
         customer_id = await conn.fetchval("SELECT id FROM customers_unified WHERE wechat_id = $1", wx)
         await conn.execute("DELETE FROM outbox WHERE key = $1", customer_id)
     return str(customer_id)

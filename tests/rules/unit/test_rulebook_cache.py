@@ -3,8 +3,8 @@
 from typing import Any
 
 from rules.domain.default_rules import DEFAULT_RULES
-from rules.domain.rule_parsing import rule_dict
-from rules.service_layer.rulebook_cache import RuleBookCache, Snapshot
+from rules.domain.rule_parsing import Snapshot, rule_dict
+from rules.service_layer.rulebook_cache import RuleBookCache
 
 
 class FakeRuleSource:

@@ -1,4 +1,4 @@
-"""Composition root: create_app(settings) wires the runtime, the rule book, subscribers and routes."""
+"""Composition root: create_app(settings) wires routes, subscribers and the lifespan around `bootstrap`."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import asyncpg
 from fastapi import FastAPI
-from prometheus_client import Counter
 
 from common import topics
-from common.bearer import TokenVerifier, remote_verifier
+from common.bearer import remote_verifier
 from common.service import Metrics, ServiceRuntime, base_app
-from rules.adapters.decision_metrics import DecisionCounter
+from rules import bootstrap
 from rules.adapters.retention import retention_policies
+from rules.adapters.schema import SCHEMA
 from rules.config import Settings
 from rules.entrypoints.http import router
 from rules.entrypoints.kafka import (
@@ -26,10 +24,7 @@ from rules.entrypoints.kafka import (
     on_wechat_customer_captured,
 )
 from rules.service_layer import resync
-from rules.service_layer.decisions import Deps
-from rules.service_layer.rulebook_cache import PostgresRuleSource, RuleBookCache
 
-SCHEMA = "rules"
 # One consumer group each: a burst of pulls never delays captures or push results.
 CONTRACTS_GROUP = "rules-contracts"
 CAPTURES_GROUP = "rules-wechat-captures"
@@ -41,40 +36,13 @@ CONSUMED = (
     topics.ERP_CUSTOMER_PULLED,
     topics.ERP_CUSTOMER_PUSH_COMPLETED,
 )
-
-
-@dataclass
-class Context:
-    settings: Settings
-    pool: asyncpg.Pool
-    tokens: TokenVerifier
-    rulebook: RuleBookCache
-    deps: Deps | None = None  # the consumers' decision path, for operator actions (re-sync)
-
-
 DECISIONS_RESOLVE_S = 5.0
-
-
-def decisions_counter(metrics: Metrics) -> DecisionCounter:
-    """Decisions count once their transaction committed: resolved at each scrape (and see lifespan)."""
-    return DecisionCounter(
-        Counter(
-            "rollsync_sync_decisions",
-            "Sync decisions made after a customer changed (committed), by matched rule and action",
-            ["rule", "action"],
-            registry=metrics.registry,
-        )
-    )
-
-
-def count_decisions(metrics: Metrics, decisions: DecisionCounter, pool: asyncpg.Pool) -> None:
-    metrics.on_scrape(lambda: decisions.resolve(pool))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics("rules")
-    decisions = decisions_counter(metrics)
+    decisions = bootstrap.decisions_counter(metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,34 +52,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resyncs: asyncio.Task[None] | None = None
         tokens = remote_verifier(settings, metrics)
         try:
-            cache = RuleBookCache(PostgresRuleSource(rt.pool))
-            deps = Deps(cache, decisions.record)
-            count_decisions(metrics, decisions, rt.pool)
+            ctx = bootstrap.context(rt.pool, tokens, decisions.record)
+            deps, uow_on = ctx.deps, bootstrap.uow_on
+            bootstrap.count_decisions(metrics, decisions, rt.pool)
             resolver = asyncio.create_task(decisions.resolve_every(rt.pool, DECISIONS_RESOLVE_S))
             batch = settings.customer_batch_size
             rt.subscribe(
-                topics.TRANSFORM_CONTRACT_STANDARDIZED, CONTRACTS_GROUP, on_contract_standardized(deps)
+                topics.TRANSFORM_CONTRACT_STANDARDIZED,
+                CONTRACTS_GROUP,
+                on_contract_standardized(deps, uow_on),
             )
             rt.subscribe(
                 topics.INGEST_WECHAT_CUSTOMER_CAPTURED,
                 CAPTURES_GROUP,
-                on_wechat_customer_captured(deps),
+                on_wechat_customer_captured(deps, uow_on),
                 max_records=batch,
             )
             rt.subscribe(
-                topics.ERP_CUSTOMER_PULLED, PULLS_GROUP, on_erp_customer_pulled(deps), max_records=batch
+                topics.ERP_CUSTOMER_PULLED,
+                PULLS_GROUP,
+                on_erp_customer_pulled(deps, uow_on),
+                max_records=batch,
             )
             rt.subscribe(
                 topics.ERP_CUSTOMER_PUSH_COMPLETED,
                 PUSH_RESULTS_GROUP,
-                on_customer_push_completed(deps),
+                on_customer_push_completed(deps, uow_on),
                 max_records=batch,
             )
             tokens.start()
-            app.state.ctx = Context(settings, rt.pool, tokens, cache, deps)
+            app.state.ctx = ctx
             rt.retain(retention_policies(settings.retention))
             await rt.start(app)
-            resyncs = asyncio.create_task(resync.work_off_every(rt.pool, deps, settings.resync_poll_s))
+            resyncs = asyncio.create_task(resync.work_off_every(ctx.uow, deps, settings.resync_poll_s))
             yield
         finally:
             for task in (resolver, resyncs):

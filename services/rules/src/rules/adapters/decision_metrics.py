@@ -57,4 +57,6 @@ class DecisionCounter:
             try:
                 await self.resolve(pool)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("decision counter: cannot ask PostgreSQL yet (%s)", exc)
+                log.warning(
+                    "decision counter: cannot ask PostgreSQL yet (%s)", exc, extra={"job": "decision_counter"}
+                )

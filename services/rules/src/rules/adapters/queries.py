@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from rules.adapters.customer_search import search
 from rules.adapters.customers import customer_of
+from rules.adapters.rulebook_store import audit_trail
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from rules.domain.customer import Customer
+    from rules.domain.search import Search
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -196,3 +199,62 @@ async def exists(pool: asyncpg.Pool, customer_id: str) -> bool:
     return bool(
         await pool.fetchval("SELECT EXISTS (SELECT 1 FROM customers_unified WHERE id = $1)", customer_id)
     )
+
+
+async def candidates(conn: asyncpg.Pool, limit: int, offset: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT c.company_name, c.first_seen, c.last_seen, count(l.*) AS contract_lines,
+                  array_agg(DISTINCT l.contract_no) FILTER (WHERE l.contract_no IS NOT NULL) AS contracts
+           FROM customer_candidates c LEFT JOIN candidate_contracts l USING (name_key)
+           GROUP BY c.name_key ORDER BY c.company_name LIMIT $1 OFFSET $2""",
+        limit,
+        offset,
+    )
+    return [
+        {
+            "company_name": r["company_name"],
+            "contract_lines": r["contract_lines"],
+            "contracts": r["contracts"] or [],
+            "first_seen": r["first_seen"].isoformat(),
+            "last_seen": r["last_seen"].isoformat(),
+        }
+        for r in rows
+    ]
+
+
+class PostgresCustomerReads:
+    """The read side on the pool: one statement (or two) per answer, no unit of work."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def pending(self, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+        return await pending(self._pool, limit, offset)
+
+    async def statistics(self, days: int) -> tuple[list[dict[str, Any]], int]:
+        return await statistics(self._pool, days)
+
+    async def customer(self, customer_id: str) -> tuple[Customer, dict[str, Any]] | None:
+        return await customer(self._pool, customer_id)
+
+    async def exists(self, customer_id: str) -> bool:
+        return await exists(self._pool, customer_id)
+
+    async def history(self, customer_id: str, limit: int, before: int | None) -> list[dict[str, Any]]:
+        return await history(self._pool, customer_id, limit, before)
+
+    async def decisions(self, customer_id: str, limit: int) -> list[dict[str, Any]]:
+        return await decisions(self._pool, customer_id, limit)
+
+    async def customer_page(self, after: str, limit: int) -> list[Customer]:
+        async with self._pool.acquire() as conn:
+            return await customer_page(conn, after, limit)
+
+    async def search(self, s: Search) -> tuple[int, list[dict[str, Any]]]:
+        return await search(self._pool, s)
+
+    async def candidates(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        return await candidates(self._pool, limit, offset)
+
+    async def audit_trail(self, limit: int, before: int | None) -> list[dict[str, Any]]:
+        return await audit_trail(self._pool, limit, before)

@@ -11,6 +11,8 @@ from rules.adapters.codec import dumps
 if TYPE_CHECKING:
     import asyncpg
 
+    from rules.domain.rule_parsing import Snapshot
+
 _ALL_RULES = """SELECT rule_name, rule_priority, position, rule_conditions, rule_action, reason_template,
     confidence, gate_exempt, is_active, description, updated_at, updated_by
     FROM erp_sync_rules ORDER BY rule_priority DESC, position, rule_name"""
@@ -40,7 +42,7 @@ def rule_row(r: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def load(conn: asyncpg.Connection) -> tuple[int, list[dict[str, Any]], dict[str, Any], dict[str, str]]:
+async def load(conn: asyncpg.Connection) -> Snapshot:
     """(version, rules, config, field policies), read in one snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         ver = await version(conn)
@@ -56,81 +58,97 @@ async def load(conn: asyncpg.Connection) -> tuple[int, list[dict[str, Any]], dic
     return ver, rules, config, policies
 
 
-async def rule(conn: asyncpg.Connection, name: str) -> dict[str, Any] | None:
-    """One rule, locked until the caller's transaction ends."""
-    r = await conn.fetchrow(_ONE_RULE, name)
-    return rule_row(r) if r else None
+class PostgresRuleStore:
+    """Rule, config and field-policy edits, each locked for its transaction and audited."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def rule(self, name: str) -> dict[str, Any] | None:
+        """One rule, locked until the caller's transaction ends."""
+        r = await self._conn.fetchrow(_ONE_RULE, name)
+        return rule_row(r) if r else None
+
+    async def write_rule(self, new: dict[str, Any], who: str) -> None:
+        await self._conn.execute(
+            """INSERT INTO erp_sync_rules AS r (rule_name, rule_priority, position, rule_conditions, rule_action,
+                 reason_template, confidence, gate_exempt, is_active, description, updated_at, updated_by)
+               VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, now(), $11)
+               ON CONFLICT (rule_name) DO UPDATE SET rule_priority = excluded.rule_priority,
+                 position = excluded.position, rule_conditions = excluded.rule_conditions,
+                 rule_action = excluded.rule_action, reason_template = excluded.reason_template,
+                 confidence = excluded.confidence, gate_exempt = excluded.gate_exempt, is_active = excluded.is_active,
+                 description = excluded.description, updated_at = now(), updated_by = excluded.updated_by""",
+            new["name"],
+            new["priority"],
+            new["position"],
+            dumps(new["conditions"]),
+            new["action"],
+            new["reason"],
+            new["confidence"],
+            new["gate_exempt"],
+            int(new["enabled"]),
+            new["description"],
+            who,
+        )
+
+    async def config_value(self, key: str) -> tuple[bool, Any]:
+        raw = await self._conn.fetchval(
+            "SELECT config_value FROM erp_sync_config WHERE config_key = $1 FOR UPDATE", key
+        )
+        return (raw is not None, orjson.loads(raw) if raw is not None else None)
+
+    async def write_config(self, key: str, value: Any, description: str, who: str) -> None:
+        await self._conn.execute(
+            """INSERT INTO erp_sync_config (config_key, config_value, description, updated_by) VALUES ($1, $2::jsonb, $3, $4)
+               ON CONFLICT (config_key) DO UPDATE SET config_value = excluded.config_value, updated_at = now(),
+                 updated_by = excluded.updated_by""",
+            key,
+            dumps(value),
+            description,
+            who,
+        )
+
+    async def policy(self, field: str) -> str | None:
+        value = await self._conn.fetchval(
+            "SELECT strategy FROM field_policies WHERE field_name = $1 FOR UPDATE", field
+        )
+        return str(value) if value is not None else None
+
+    async def write_policy(self, field: str, strategy: str, who: str) -> None:
+        await self._conn.execute(
+            """INSERT INTO field_policies (field_name, strategy, updated_by) VALUES ($1, $2, $3)
+               ON CONFLICT (field_name) DO UPDATE SET strategy = excluded.strategy, updated_at = now(),
+                 updated_by = excluded.updated_by""",
+            field,
+            strategy,
+            who,
+        )
+
+    async def audit(self, entity: str, key: str, old: Any, new: Any, who: str) -> None:
+        await self._conn.execute(
+            """INSERT INTO rules_audit (entity, entity_key, old_value, new_value, changed_by)
+               VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)""",
+            entity,
+            key,
+            dumps(old),
+            dumps(new),
+            who,
+        )
 
 
-async def write_rule(conn: asyncpg.Connection, new: dict[str, Any], who: str) -> None:
-    await conn.execute(
-        """INSERT INTO erp_sync_rules AS r (rule_name, rule_priority, position, rule_conditions, rule_action,
-             reason_template, confidence, gate_exempt, is_active, description, updated_at, updated_by)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, now(), $11)
-           ON CONFLICT (rule_name) DO UPDATE SET rule_priority = excluded.rule_priority,
-             position = excluded.position, rule_conditions = excluded.rule_conditions,
-             rule_action = excluded.rule_action, reason_template = excluded.reason_template,
-             confidence = excluded.confidence, gate_exempt = excluded.gate_exempt, is_active = excluded.is_active,
-             description = excluded.description, updated_at = now(), updated_by = excluded.updated_by""",
-        new["name"],
-        new["priority"],
-        new["position"],
-        dumps(new["conditions"]),
-        new["action"],
-        new["reason"],
-        new["confidence"],
-        new["gate_exempt"],
-        int(new["enabled"]),
-        new["description"],
-        who,
-    )
+class PostgresRuleSource:
+    """Rule books from the tables (`RuleBookCache` asks for the version on every use)."""
 
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
 
-async def config_value(conn: asyncpg.Connection, key: str) -> tuple[bool, Any]:
-    raw = await conn.fetchval(
-        "SELECT config_value FROM erp_sync_config WHERE config_key = $1 FOR UPDATE", key
-    )
-    return (raw is not None, orjson.loads(raw) if raw is not None else None)
+    async def version(self) -> int:
+        return await version(self._pool)
 
-
-async def write_config(conn: asyncpg.Connection, key: str, value: Any, description: str, who: str) -> None:
-    await conn.execute(
-        """INSERT INTO erp_sync_config (config_key, config_value, description, updated_by) VALUES ($1, $2::jsonb, $3, $4)
-           ON CONFLICT (config_key) DO UPDATE SET config_value = excluded.config_value, updated_at = now(),
-             updated_by = excluded.updated_by""",
-        key,
-        dumps(value),
-        description,
-        who,
-    )
-
-
-async def policy(conn: asyncpg.Connection, field: str) -> str | None:
-    value = await conn.fetchval("SELECT strategy FROM field_policies WHERE field_name = $1 FOR UPDATE", field)
-    return str(value) if value is not None else None
-
-
-async def write_policy(conn: asyncpg.Connection, field: str, strategy: str, who: str) -> None:
-    await conn.execute(
-        """INSERT INTO field_policies (field_name, strategy, updated_by) VALUES ($1, $2, $3)
-           ON CONFLICT (field_name) DO UPDATE SET strategy = excluded.strategy, updated_at = now(),
-             updated_by = excluded.updated_by""",
-        field,
-        strategy,
-        who,
-    )
-
-
-async def audit(conn: asyncpg.Connection, entity: str, key: str, old: Any, new: Any, who: str) -> None:
-    await conn.execute(
-        """INSERT INTO rules_audit (entity, entity_key, old_value, new_value, changed_by)
-           VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)""",
-        entity,
-        key,
-        dumps(old),
-        dumps(new),
-        who,
-    )
+    async def load(self) -> Snapshot:
+        async with self._pool.acquire() as conn:
+            return await load(conn)
 
 
 async def audit_trail(conn: asyncpg.Pool, limit: int, before: int | None) -> list[dict[str, Any]]:

@@ -11,6 +11,9 @@ from rules.domain.fields import DEFAULT_POLICY, Strategy
 from rules.domain.rule_config import CONFIG, RuleError, check_config
 from rules.domain.rulebook import NUMERIC_FACTS, NUMERIC_OPS, OPS, Condition, Rule, RuleBook
 
+# (version, rules, config, field policies) as stored
+Snapshot = tuple[int, list[dict[str, Any]], dict[str, Any], dict[str, str]]
+
 
 def parse_condition(raw: Mapping[str, Any]) -> Condition:
     fact, op = raw.get("fact"), raw.get("op")

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from common.bearer import TokenClaims, require_scope
 from common.openapi import errors
 from common.web import ApiError
-from rules.adapters import repository as repo
-from rules.adapters.customer_search import Search, search
 from rules.domain.manual import ManualInputError
 from rules.domain.rule_config import RuleError
+from rules.domain.search import Search
+from rules.entrypoints.context import Context
 from rules.entrypoints.models import (
     ConfigBody,
     DryRunBody,
@@ -27,11 +27,8 @@ from rules.entrypoints.models import (
 )
 from rules.service_layer import admin, customer_queries, manual, resync
 from rules.service_layer.decisions import Deps
-
-if TYPE_CHECKING:
-    import asyncpg
-
-    from rules.service_layer.rulebook_cache import RuleBookCache
+from rules.service_layer.ports import AbstractCustomerReads, UnitOfWorkFactory
+from rules.service_layer.rulebook_cache import RuleBookCache
 
 router = APIRouter()
 T = TypeVar("T")
@@ -49,14 +46,35 @@ RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.ctx.pool
-    return pool
+def _context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
 
 
-def _cache(request: Request) -> RuleBookCache:
-    cache: RuleBookCache = request.app.state.ctx.rulebook
-    return cache
+Ctx = Annotated[Context, Depends(_context)]
+
+
+def _uow(ctx: Ctx) -> UnitOfWorkFactory:
+    return ctx.uow
+
+
+def _reads(ctx: Ctx) -> AbstractCustomerReads:
+    return ctx.reads
+
+
+def _rulebook(ctx: Ctx) -> RuleBookCache:
+    return ctx.rulebook
+
+
+def _deps(ctx: Ctx) -> Deps:
+    return ctx.deps
+
+
+# What a route is given: a unit of work of its own per call, the read side, the rule book, the decision path
+Uow = Annotated[UnitOfWorkFactory, Depends(_uow)]
+Reads = Annotated[AbstractCustomerReads, Depends(_reads)]
+Books = Annotated[RuleBookCache, Depends(_rulebook)]
+Decide = Annotated[Deps, Depends(_deps)]
 
 
 async def _guard(call: Awaitable[T], what: str) -> T:
@@ -73,94 +91,88 @@ async def _guard(call: Awaitable[T], what: str) -> T:
         raise ApiError(exc.status, exc.code, str(exc)) from exc
 
 
-def _deps(request: Request) -> Deps:
-    ctx = request.app.state.ctx
-    return ctx.deps if ctx.deps is not None else Deps(ctx.rulebook)
-
-
 def _who(request: Request, claims: TokenClaims, action: str) -> tuple[str, str]:
     """(client id, correlation id) of a person's write."""
     return claims.client_id, request.headers.get("x-request-id") or f"{action}-{claims.client_id}"
 
 
 @router.post("/rules/evaluate")
-async def evaluate(request: Request, _: Admin, body: EvaluateRequest) -> dict[str, Any]:
+async def evaluate(books: Books, _: Admin, body: EvaluateRequest) -> dict[str, Any]:
     """Seed 004 Q2: what `rule_engine.evaluate(customer)` answers (action, reason, rule) and the quality behind it."""
-    book = await _cache(request).get()
+    book = await books.get()
     return admin.evaluate_payload(body.model_dump(exclude_none=True), book)
 
 
 @router.post("/rules/dry-run", responses=GUARDED)
-async def dry_run(request: Request, _: Admin, body: DryRunBody) -> dict[str, Any]:
+async def dry_run(reads: Reads, books: Books, _: Admin, body: DryRunBody) -> dict[str, Any]:
     """How many customers a proposed rule or threshold change would flip between push and hold; nothing saved."""
     patches = {name: patch.changes() for name, patch in body.rules.items()}
     new_rules = [r.model_dump() for r in body.new_rules]
-    call = admin.dry_run(_pool(request), _cache(request), patches, new_rules, body.config, body.sample)
+    call = admin.dry_run(reads, books, patches, new_rules, body.config, body.sample)
     return await _guard(call, "rule")
 
 
 @router.get("/rules")
-async def list_rules(request: Request, _: Admin) -> dict[str, Any]:
-    cache = _cache(request)
-    return admin.book_json(await cache.get(), cache.problems)
+async def list_rules(books: Books, _: Admin) -> dict[str, Any]:
+    return admin.book_json(await books.get(), books.problems)
 
 
 @router.post("/rules", status_code=201, responses=GUARDED)
-async def create_rule(request: Request, claims: Admin, body: RuleBody) -> dict[str, Any]:
-    return await _guard(admin.create_rule(_pool(request), body.model_dump(), claims.client_id), "rule")
+async def create_rule(uow: Uow, claims: Admin, body: RuleBody) -> dict[str, Any]:
+    return await _guard(admin.create_rule(uow, body.model_dump(), claims.client_id), "rule")
 
 
 @router.patch("/rules/{name}", responses=GUARDED)
-async def update_rule(request: Request, claims: Admin, name: RuleName, body: RulePatch) -> dict[str, Any]:
-    return await _guard(admin.update_rule(_pool(request), name, body.changes(), claims.client_id), "rule")
+async def update_rule(uow: Uow, claims: Admin, name: RuleName, body: RulePatch) -> dict[str, Any]:
+    return await _guard(admin.update_rule(uow, name, body.changes(), claims.client_id), "rule")
 
 
 @router.put("/rules/config/{key}", responses=GUARDED)
-async def set_config(request: Request, claims: Admin, key: RuleName, body: ConfigBody) -> dict[str, Any]:
-    return await _guard(admin.set_config(_pool(request), key, body.value, claims.client_id), "config")
+async def set_config(uow: Uow, claims: Admin, key: RuleName, body: ConfigBody) -> dict[str, Any]:
+    return await _guard(admin.set_config(uow, key, body.value, claims.client_id), "config")
 
 
 @router.put("/rules/field-policies/{field}", responses=GUARDED)
-async def set_policy(request: Request, claims: Admin, field: RuleName, body: PolicyBody) -> dict[str, Any]:
-    return await _guard(admin.set_policy(_pool(request), field, body.strategy, claims.client_id), "field")
+async def set_policy(uow: Uow, claims: Admin, field: RuleName, body: PolicyBody) -> dict[str, Any]:
+    return await _guard(admin.set_policy(uow, field, body.strategy, claims.client_id), "field")
 
 
 @router.get("/rules/audit")
 async def audit_trail(
-    request: Request,
+    reads: Reads,
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
     """Who changed which rule, config value or field policy, from what to what, and when."""
-    return {"changes": await admin.audit_trail(_pool(request), limit, before)}
+    return {"changes": await admin.audit_trail(reads, limit, before)}
 
 
 @router.get("/customers/candidates")
 async def customer_candidates(
-    request: Request,
+    reads: Reads,
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Companies named as 甲方 in contracts, with the contract lines that name them."""
-    return {"candidates": await repo.candidates(_pool(request), limit, offset)}
+    return await customer_queries.candidates(reads, limit, offset)
 
 
 @router.get("/customers/pending-sync")
 async def pending_sync(
-    request: Request,
+    reads: Reads,
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     """The seed's v_pending_sync_customers: pending or failed, not invalid, mandatory > high > medium > low."""
-    return await customer_queries.pending_sync(_pool(request), limit, offset)
+    return await customer_queries.pending_sync(reads, limit, offset)
 
 
 @router.get("/customers")
 async def customer_list(
-    request: Request,
+    reads: Reads,
     _: Reader,
     name: Annotated[str | None, Query(min_length=1, max_length=100, pattern=STORABLE)] = None,
     phone: Annotated[str | None, Query(pattern=r"^[0-9]{1,11}$")] = None,
@@ -173,45 +185,42 @@ async def customer_list(
 ) -> dict[str, Any]:
     """Customers for sales (customers:read): search by name, phone prefix, region, quality and sync state."""
     query = Search(name, phone, region, min_quality, max_quality, status, limit, offset)
-    total, rows = await search(_pool(request), query)
-    return {"total": total, "limit": limit, "offset": offset, "customers": rows}
+    return await customer_queries.search(reads, query)
 
 
 @router.get("/customers/sync-statistics")
 async def sync_statistics(
-    request: Request, _: Admin, days: Annotated[int, Query(ge=1, le=90)] = 7
+    reads: Reads, _: Admin, days: Annotated[int, Query(ge=1, le=90)] = 7
 ) -> dict[str, Any]:
     """The seed's v_sync_statistics: counts by day, direction and result; failures in the last hour."""
-    return await customer_queries.sync_statistics(_pool(request), days)
+    return await customer_queries.sync_statistics(reads, days)
 
 
 @router.get("/customers/{customer_id}", responses=GUARDED)
-async def customer_detail(request: Request, _: Reader, customer_id: CustomerId) -> dict[str, Any]:
+async def customer_detail(reads: Reads, _: Reader, customer_id: CustomerId) -> dict[str, Any]:
     """One unified customer: values, per-field provenance, quality, sync state and recent decisions."""
-    return await _guard(customer_queries.customer_detail(_pool(request), customer_id), "customer")
+    return await _guard(customer_queries.customer_detail(reads, customer_id), "customer")
 
 
 @router.get("/customers/{customer_id}/history", responses=GUARDED)
 async def customer_history(
-    request: Request,
+    reads: Reads,
     _: Reader,
     customer_id: CustomerId,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
     """field_change_history, newest first; page with `before=<next_before>`."""
-    return await _guard(
-        customer_queries.customer_history(_pool(request), customer_id, limit, before), "customer"
-    )
+    return await _guard(customer_queries.customer_history(reads, customer_id, limit, before), "customer")
 
 
 @router.post("/customers/{customer_id}/resync", responses=GUARDED)
-async def customer_resync(request: Request, claims: Admin, customer_id: CustomerId) -> dict[str, Any]:
+async def customer_resync(
+    request: Request, uow: Uow, deps: Decide, claims: Admin, customer_id: CustomerId
+) -> dict[str, Any]:
     """Seed 004 Q3: decide again now and, if the rules say push, request every value we hold again."""
     _, correlation = _who(request, claims, "resync")
-    return await _guard(
-        resync.force_resync(_pool(request), _deps(request), customer_id, correlation), "customer"
-    )
+    return await _guard(resync.force_resync(uow, deps, customer_id, correlation), "customer")
 
 
 # Error answers of sales staff's writes, for the OpenAPI document (body: {code, message, request_id[, details]})
@@ -244,13 +253,13 @@ ENTRY_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/customers/{customer_id}/resolve", responses=RESOLVE_ERRORS)
 async def customer_resolve(
-    request: Request, claims: Editor, customer_id: CustomerId, body: ResolveBody
+    request: Request, uow: Uow, deps: Decide, claims: Editor, customer_id: CustomerId, body: ResolveBody
 ) -> dict[str, Any]:
     """Settle a value held for a manual decision (`provenance.<field>.pending`), audited in the history,
     then the usual sync decision."""
     call = manual.resolve_pending(
-        _pool(request),
-        _deps(request),
+        uow,
+        deps,
         customer_id,
         body.field,
         body.choose,
@@ -262,13 +271,16 @@ async def customer_resolve(
 
 @router.post("/customers", status_code=201, responses=ENTRY_ERRORS)
 async def customer_entry(
-    request: Request, response: Response, claims: Editor, body: ManualCustomerBody
+    request: Request,
+    response: Response,
+    uow: Uow,
+    deps: Decide,
+    claims: Editor,
+    body: ManualCustomerBody,
 ) -> dict[str, Any]:
     """A customer entered by hand (no WeChat id): matched by phone, then company, else created (201)."""
     verified = frozenset(body.verified)
-    call = manual.enter_customer(
-        _pool(request), _deps(request), body.values(), verified, _who(request, claims, "manual-entry")
-    )
+    call = manual.enter_customer(uow, deps, body.values(), verified, _who(request, claims, "manual-entry"))
     answer = await _guard(call, "customer")
     response.status_code = 201 if answer["created"] else 200
     return answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -20,8 +21,12 @@ from rules.service_layer.push_results import Completed, apply_push_results
 if TYPE_CHECKING:
     import asyncpg
 
+    from rules.service_layer.ports import UnitOfWork
+
 P = TypeVar("P", bound=BaseModel)
 Apply = Callable[["asyncpg.Connection", list[Delivery]], Awaitable[None]]
+# The unit of work inside the inbox consumer's transaction (bootstrap.uow_on): the consumer commits it
+JoinedUow = Callable[["asyncpg.Connection"], AbstractAsyncContextManager["UnitOfWork"]]
 
 
 def _without_nul(value: Any) -> Any:
@@ -48,40 +53,44 @@ def _as(trigger: Trigger, name: str) -> Trigger:
     return Trigger(name, trigger.event_id, trigger.correlation_id)
 
 
-def on_contract_standardized(deps: Deps) -> Apply:
+def on_contract_standardized(deps: Deps, uow_on: JoinedUow) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
         decoded = [decode(d, ContractStandardized) for d in batch]
         first = decoded[0][1] if decoded else Trigger("", None, "")
         trigger = Trigger("contract", None, first.correlation_id)
-        await link_contracts(conn, [event for event, _ in decoded], deps, trigger)
+        async with uow_on(conn) as uow:
+            await link_contracts(uow, [event for event, _ in decoded], deps, trigger)
 
     return apply
 
 
-def on_wechat_customer_captured(deps: Deps) -> Apply:
+def on_wechat_customer_captured(deps: Deps, uow_on: JoinedUow) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
         items = [
             Captured(e, _as(t, "wechat_capture"))
             for e, t in (decode(d, WechatCustomerCaptured) for d in batch)
         ]
-        await apply_captures(conn, items, deps)
+        async with uow_on(conn) as uow:
+            await apply_captures(uow, items, deps)
 
     return apply
 
 
-def on_erp_customer_pulled(deps: Deps) -> Apply:
+def on_erp_customer_pulled(deps: Deps, uow_on: JoinedUow) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
         items = [Pulled(e, _as(t, "erp_pull")) for e, t in (decode(d, ErpCustomerPulled) for d in batch)]
-        await apply_pulls(conn, items, deps)
+        async with uow_on(conn) as uow:
+            await apply_pulls(uow, items, deps)
 
     return apply
 
 
-def on_customer_push_completed(deps: Deps) -> Apply:
+def on_customer_push_completed(deps: Deps, uow_on: JoinedUow) -> Apply:
     async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
         items = [
             Completed(e, _as(t, "push_result")) for e, t in (decode(d, CustomerPushCompleted) for d in batch)
         ]
-        await apply_push_results(conn, items, deps)
+        async with uow_on(conn) as uow:
+            await apply_push_results(uow, items, deps)
 
     return apply

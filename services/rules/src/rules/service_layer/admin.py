@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rules.adapters import queries
-from rules.adapters import rulebook_store as store
 from rules.domain.facts import facts_of
 from rules.domain.fields import CATALOG, Strategy, clean
 from rules.domain.quality import Quality, score
@@ -16,8 +14,7 @@ from rules.domain.rulebook import Decision, RuleBook, evaluate
 from rules.domain.sync import evaluate_customer
 
 if TYPE_CHECKING:
-    import asyncpg
-
+    from rules.service_layer.ports import AbstractCustomerReads, UnitOfWorkFactory
     from rules.service_layer.rulebook_cache import RuleBookCache
 
 FIXED_POLICIES = ("erp_customer_id", "erp_customer_code")  # server-owned: always the ERP's
@@ -69,61 +66,67 @@ def book_json(book: RuleBook, problems: list[str]) -> dict[str, Any]:
     }
 
 
-async def create_rule(pool: asyncpg.Pool, raw: Mapping[str, Any], who: str) -> dict[str, Any]:
+async def create_rule(start: UnitOfWorkFactory, raw: Mapping[str, Any], who: str) -> dict[str, Any]:
     rule = parse_rule(raw)
-    async with pool.acquire() as conn, conn.transaction():
-        if await store.rule(conn, rule.name) is not None:
+    async with start() as uow:
+        if await uow.rulebook.rule(rule.name) is not None:
             raise ConflictError(f"规则 {rule.name} 已存在 / rule exists")
         new = rule_dict(rule)
-        await store.write_rule(conn, new, who)
-        await store.audit(conn, "rule", rule.name, None, new, who)
+        await uow.rulebook.write_rule(new, who)
+        await uow.rulebook.audit("rule", rule.name, None, new, who)
+        await uow.commit()
     return new
 
 
-async def update_rule(pool: asyncpg.Pool, name: str, patch: Mapping[str, Any], who: str) -> dict[str, Any]:
+async def update_rule(
+    start: UnitOfWorkFactory, name: str, patch: Mapping[str, Any], who: str
+) -> dict[str, Any]:
     if not RULE_NAME.fullmatch(name):
         raise NotFoundError(name.replace("\x00", ""))
-    async with pool.acquire() as conn, conn.transaction():
-        stored = await store.rule(conn, name)
+    async with start() as uow:
+        stored = await uow.rulebook.rule(name)
         if stored is None:
             raise NotFoundError(name)
         old = rule_dict(parse_rule(stored))
         new = rule_dict(patched(parse_rule(stored), patch))
         if new != old:
-            await store.write_rule(conn, new, who)
-            await store.audit(conn, "rule", name, old, new, who)
+            await uow.rulebook.write_rule(new, who)
+            await uow.rulebook.audit("rule", name, old, new, who)
+        await uow.commit()
     return new
 
 
-async def set_config(pool: asyncpg.Pool, key: str, value: Any, who: str) -> dict[str, Any]:
+async def set_config(start: UnitOfWorkFactory, key: str, value: Any, who: str) -> dict[str, Any]:
     if key not in CONFIG:
         raise NotFoundError(key)
     checked = check_config(key, value)
-    async with pool.acquire() as conn, conn.transaction():
-        exists, old = await store.config_value(conn, key)
-        if not exists or old != checked:
-            await store.write_config(conn, key, checked, CONFIG[key].description, who)
-            await store.audit(conn, "config", key, old, checked, who)
+    async with start() as uow:
+        stored, old = await uow.rulebook.config_value(key)
+        if not stored or old != checked:
+            await uow.rulebook.write_config(key, checked, CONFIG[key].description, who)
+            await uow.rulebook.audit("config", key, old, checked, who)
+        await uow.commit()
     return {"key": key, "value": checked, "previous": old}
 
 
-async def set_policy(pool: asyncpg.Pool, field: str, strategy: str, who: str) -> dict[str, Any]:
+async def set_policy(start: UnitOfWorkFactory, field: str, strategy: str, who: str) -> dict[str, Any]:
     if field not in CATALOG:
         raise NotFoundError(field)
     if strategy not in set(Strategy):
         raise RuleError(f"策略须为 {', '.join(Strategy)} / unknown strategy")
     if field in FIXED_POLICIES and strategy != Strategy.ERP_ALWAYS:
         raise RuleError(f"{field} 是 ERP 标识，只能为 erp_always / ERP identifiers stay erp_always")
-    async with pool.acquire() as conn, conn.transaction():
-        old = await store.policy(conn, field)
+    async with start() as uow:
+        old = await uow.rulebook.policy(field)
         if old != strategy:
-            await store.write_policy(conn, field, strategy, who)
-            await store.audit(conn, "field_policy", field, old, strategy, who)
+            await uow.rulebook.write_policy(field, strategy, who)
+            await uow.rulebook.audit("field_policy", field, old, strategy, who)
+        await uow.commit()
     return {"field": field, "strategy": strategy, "previous": old}
 
 
 async def dry_run(
-    pool: asyncpg.Pool,
+    reads: AbstractCustomerReads,
     cache: RuleBookCache,
     rule_patches: Mapping[str, Mapping[str, Any]],
     new_rules: Sequence[Mapping[str, Any]],
@@ -136,22 +139,21 @@ async def dry_run(
     counts = {"evaluated": 0, "changed": 0, "to_push": 0, "to_hold": 0}
     sample: list[dict[str, Any]] = []
     after = ""
-    async with pool.acquire() as conn:
-        while page := await queries.customer_page(conn, after, 500):
-            after = page[-1].id
-            for customer in page:
-                before_d, _ = evaluate_customer(customer, book)
-                after_d, _ = evaluate_customer(customer, proposed)
-                counts["evaluated"] += 1
-                if (before_d.action, before_d.rule) != (after_d.action, after_d.rule):
-                    counts["changed"] += 1
-                if before_d.pushes == after_d.pushes:
-                    continue
-                counts["to_push" if after_d.pushes else "to_hold"] += 1
-                if len(sample) < sample_size:
-                    sample.append(
-                        _flip(customer.id, customer.code, customer.value("company_name"), before_d, after_d)
-                    )
+    while page := await reads.customer_page(after, 500):
+        after = page[-1].id
+        for customer in page:
+            before_d, _ = evaluate_customer(customer, book)
+            after_d, _ = evaluate_customer(customer, proposed)
+            counts["evaluated"] += 1
+            if (before_d.action, before_d.rule) != (after_d.action, after_d.rule):
+                counts["changed"] += 1
+            if before_d.pushes == after_d.pushes:
+                continue
+            counts["to_push" if after_d.pushes else "to_hold"] += 1
+            if len(sample) < sample_size:
+                sample.append(
+                    _flip(customer.id, customer.code, customer.value("company_name"), before_d, after_d)
+                )
     return {"rulebook_version": book.version, **counts, "sample": sample}
 
 
@@ -165,5 +167,5 @@ def _flip(customer_id: str, code: str, name: object, before: Decision, after: De
     }
 
 
-async def audit_trail(pool: asyncpg.Pool, limit: int, before: int | None) -> list[dict[str, Any]]:
-    return await store.audit_trail(pool, limit, before)
+async def audit_trail(reads: AbstractCustomerReads, limit: int, before: int | None) -> list[dict[str, Any]]:
+    return await reads.audit_trail(limit, before)

@@ -1,24 +1,25 @@
-"""What an operator asks about customers: pending sync, statistics, one customer with provenance, history."""
+"""What operators and sales staff ask about customers: pending sync, statistics, search, candidates, one customer
+with provenance, its history."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rules.adapters import queries
-from rules.adapters.codec import slot_to_json
+from rules.domain.provenance_json import slot_to_json
 from rules.service_layer.admin import NotFoundError
 
 if TYPE_CHECKING:
-    import asyncpg
+    from rules.domain.search import Search
+    from rules.service_layer.ports import AbstractCustomerReads
 
 
-async def pending_sync(pool: asyncpg.Pool, limit: int, offset: int) -> dict[str, Any]:
-    total, customers = await queries.pending(pool, limit, offset)
+async def pending_sync(reads: AbstractCustomerReads, limit: int, offset: int) -> dict[str, Any]:
+    total, customers = await reads.pending(limit, offset)
     return {"total": total, "customers": customers}
 
 
-async def sync_statistics(pool: asyncpg.Pool, days: int) -> dict[str, Any]:
-    rows, failures = await queries.statistics(pool, days)
+async def sync_statistics(reads: AbstractCustomerReads, days: int) -> dict[str, Any]:
+    rows, failures = await reads.statistics(days)
     totals: dict[str, dict[str, int]] = {}
     for r in rows:
         by_result = totals.setdefault(r["direction"], {})
@@ -32,8 +33,8 @@ def _storable(customer_id: str) -> str:
     return customer_id
 
 
-async def customer_detail(pool: asyncpg.Pool, customer_id: str) -> dict[str, Any]:
-    found = await queries.customer(pool, _storable(customer_id))
+async def customer_detail(reads: AbstractCustomerReads, customer_id: str) -> dict[str, Any]:
+    found = await reads.customer(_storable(customer_id))
     if found is None:
         raise NotFoundError(customer_id)
     customer, extra = found
@@ -56,15 +57,24 @@ async def customer_detail(pool: asyncpg.Pool, customer_id: str) -> dict[str, Any
             if slot.pending is not None
         },
         **extra,
-        "decisions": await queries.decisions(pool, customer_id, 10),
+        "decisions": await reads.decisions(customer_id, 10),
     }
 
 
 async def customer_history(
-    pool: asyncpg.Pool, customer_id: str, limit: int, before: int | None
+    reads: AbstractCustomerReads, customer_id: str, limit: int, before: int | None
 ) -> dict[str, Any]:
-    if not await queries.exists(pool, _storable(customer_id)):
+    if not await reads.exists(_storable(customer_id)):
         raise NotFoundError(customer_id)
-    changes = await queries.history(pool, customer_id, limit, before)
+    changes = await reads.history(customer_id, limit, before)
     next_before = changes[-1]["id"] if len(changes) == limit else None
     return {"customer_id": customer_id, "changes": changes, "next_before": next_before}
+
+
+async def search(reads: AbstractCustomerReads, query: Search) -> dict[str, Any]:
+    total, rows = await reads.search(query)
+    return {"total": total, "limit": query.limit, "offset": query.offset, "customers": rows}
+
+
+async def candidates(reads: AbstractCustomerReads, limit: int, offset: int) -> dict[str, Any]:
+    return {"candidates": await reads.candidates(limit, offset)}

@@ -8,22 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from common import outbox, topics
+from common import topics
 from common.events.customers import CustomerSyncRequested
 from common.events.envelope import Envelope
-from rules.adapters import customers as repo
 from rules.domain.customer import Customer
 from rules.domain.fields import push_names
+from rules.domain.record import CustomerRecord, Touch
 from rules.domain.sync import Plan, plan
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from rules.domain.merge import Change
     from rules.domain.rulebook import Decision, RuleBook
+    from rules.service_layer.ports import UnitOfWork
     from rules.service_layer.rulebook_cache import RuleBookCache
 
-SCHEMA = "rules"
+SOURCE = "rules"  # the envelope's `source`
 
 
 def _ignore(_: Decision, __: str) -> None:
@@ -50,44 +49,46 @@ def new_customer_id() -> str:
 
 
 async def new_customer(
-    conn: asyncpg.Connection, *, wechat_id: str | None = None, erp_customer_id: int | None = None
+    uow: UnitOfWork, *, wechat_id: str | None = None, erp_customer_id: int | None = None
 ) -> Customer:
-    code = await repo.next_code(conn)
+    code = await uow.customers.next_code()
     return Customer(new_customer_id(), code, wechat_id=wechat_id, erp_customer_id=erp_customer_id)
 
 
 async def finish(
-    conn: asyncpg.Connection,
+    uow: UnitOfWork,
     customer: Customer,
     changes: list[Change],
     trigger: Trigger,
     book: RuleBook,
     deps: Deps,
-    touch: repo.Touch,
+    touch: Touch,
     *,
     may_emit: bool = True,
     force: bool = False,
 ) -> Plan:
     key = customer.name_key
-    if key and not customer.contract_linked and await repo.has_contract_lines(conn, key):
+    if key and not customer.contract_linked and await uow.customers.has_contract_lines(key):
         customer = replace(customer, contract_linked=True)
     outcome = plan(customer, book, may_emit=may_emit, force=force)
     sync = replace(customer.sync, status=outcome.status)
     if outcome.emit:
         sync = replace(sync, version=sync.version + 1, requested=outcome.push)
     customer = replace(customer, sync=sync)
-    await repo.save(conn, customer, outcome, touch)
+    await uow.customers.save(CustomerRecord.of(customer, outcome, touch))
     if changes:
-        await repo.add_history(conn, customer.id, changes, trigger.name, trigger.event_id, trigger.by)
+        await uow.customers.add_history(customer.id, changes, trigger.name, trigger.event_id, trigger.by)
     if outcome.emit:
-        await repo.add_request(conn, customer, outcome)
-        await outbox.add(conn, SCHEMA, [_request(customer, outcome, trigger)])
-    txid = await repo.add_decision(conn, customer, outcome, trigger.name, book.version)
+        await uow.customers.add_request(customer, outcome)
+        uow.outbox.add(
+            topics.RULES_CUSTOMER_SYNC_REQUESTED, customer.id, _request(customer, outcome, trigger)
+        )
+    txid = await uow.customers.add_decision(customer, outcome, trigger.name, book.version)
     deps.on_decision(outcome.decision, txid)
     return outcome
 
 
-def _request(customer: Customer, outcome: Plan, trigger: Trigger) -> outbox.OutboxRow:
+def _request(customer: Customer, outcome: Plan, trigger: Trigger) -> Envelope[CustomerSyncRequested]:
     d = outcome.decision
     payload = CustomerSyncRequested(
         customer_id=customer.id,
@@ -99,10 +100,9 @@ def _request(customer: Customer, outcome: Plan, trigger: Trigger) -> outbox.Outb
         rule=d.rule,
         reason=d.reason,
     )
-    envelope = Envelope[CustomerSyncRequested](
+    return Envelope[CustomerSyncRequested](
         event_type="CustomerSyncRequested",
-        source=SCHEMA,
+        source=SOURCE,
         correlation_id=trigger.correlation_id,
         payload=payload,
     )
-    return outbox.row_for(topics.RULES_CUSTOMER_SYNC_REQUESTED, customer.id, envelope)

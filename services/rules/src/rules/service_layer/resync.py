@@ -8,32 +8,32 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from rules.adapters import customers as repo
+from rules.domain.record import Touch
 from rules.service_layer.admin import NotFoundError
 from rules.service_layer.decisions import Deps, Trigger, finish
 
 if TYPE_CHECKING:
-    import asyncpg
+    from rules.service_layer.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 
 async def force_resync(
-    pool: asyncpg.Pool, deps: Deps, customer_id: str, correlation_id: str
+    start: UnitOfWorkFactory, deps: Deps, customer_id: str, correlation_id: str
 ) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
-        return await _resync(conn, deps, customer_id, correlation_id)
+    async with start() as uow:
+        answer = await _resync(uow, deps, customer_id, correlation_id)
+        await uow.commit()
+        return answer
 
 
-async def _resync(
-    conn: asyncpg.Connection, deps: Deps, customer_id: str, correlation_id: str
-) -> dict[str, Any]:
-    customer = await repo.find(conn, "id", customer_id)
+async def _resync(uow: UnitOfWork, deps: Deps, customer_id: str, correlation_id: str) -> dict[str, Any]:
+    customer = await uow.customers.find("id", customer_id)
     if customer is None:
         raise NotFoundError(customer_id)
     book = await deps.rulebook.get()
     trigger = Trigger("manual_resync", uuid.uuid4(), correlation_id)
-    outcome = await finish(conn, customer, [], trigger, book, deps, repo.Touch(), force=True)
+    outcome = await finish(uow, customer, [], trigger, book, deps, Touch(), force=True)
     d = outcome.decision
     return {
         "customer_id": customer_id,
@@ -44,26 +44,24 @@ async def _resync(
     }
 
 
-async def work_off_requests(pool: asyncpg.Pool, deps: Deps, limit: int = 50) -> int:
+async def work_off_requests(start: UnitOfWorkFactory, deps: Deps, limit: int = 50) -> int:
     """The seed's form of Q3 (migration 0062): customers an operator set to 'pending' by SQL, re-synced."""
     done = 0
     while done < limit:
-        async with pool.acquire() as conn, conn.transaction():  # the request goes only with its effect
-            row = await conn.fetchrow(
-                "DELETE FROM resync_requests WHERE id = (SELECT id FROM resync_requests ORDER BY id"
-                " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING customer_id, requested_by"
-            )
-            if row is None:
+        async with start() as uow:  # the request goes only with its effect
+            request = await uow.resync_requests.take_next()
+            if request is None:
                 return done
-            await _resync(conn, deps, row["customer_id"], f"sql-resync-{row['requested_by']}")
+            await _resync(uow, deps, request.customer_id, f"sql-resync-{request.requested_by}")
+            await uow.commit()
         done += 1
     return done
 
 
-async def work_off_every(pool: asyncpg.Pool, deps: Deps, interval_s: float) -> None:
+async def work_off_every(start: UnitOfWorkFactory, deps: Deps, interval_s: float) -> None:
     while True:
         try:
-            await work_off_requests(pool, deps)
+            await work_off_requests(start, deps)
         except Exception:  # the database is away or a customer fails: logged, the next turn tries again
-            log.exception("operator re-sync requests: run failed")
+            log.exception("operator re-sync requests: run failed", extra={"job": "resync_requests"})
         await asyncio.sleep(interval_s)

@@ -7,41 +7,15 @@ any replica, through the admin API or by hand in SQL, is in force at the next ev
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from rules.adapters import rulebook_store as store
 from rules.domain.rule_parsing import build_book
 
 if TYPE_CHECKING:
-    from typing import Any
-
-    import asyncpg
-
     from rules.domain.rulebook import RuleBook
+    from rules.service_layer.ports import AbstractRuleSource
 
 log = logging.getLogger(__name__)
-
-Snapshot = tuple[int, list[dict[str, "Any"]], dict[str, "Any"], dict[str, str]]
-
-
-class AbstractRuleSource(Protocol):
-    """Where rule books come from: the tables, or a fake in tests."""
-
-    async def version(self) -> int: ...
-
-    async def load(self) -> Snapshot: ...
-
-
-class PostgresRuleSource:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    async def version(self) -> int:
-        return await store.version(self._pool)
-
-    async def load(self) -> Snapshot:
-        async with self._pool.acquire() as conn:
-            return await store.load(conn)
 
 
 class RuleBookCache:
@@ -58,5 +32,5 @@ class RuleBookCache:
             self._book, self.problems = build_book(version, rules, config, policies)
             self.loads += 1
             for problem in self.problems:
-                log.error("rule book v%s: %s (left out)", version, problem)
+                log.error("rule book: %s (left out)", problem, extra={"rulebook_version": version})
         return self._book

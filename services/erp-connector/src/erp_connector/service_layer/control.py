@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING
 from erp_connector.domain.control import ControlState, RunState
 
 if TYPE_CHECKING:
-    from erp_connector.service_layer.ports import AbstractErpClient, ConnectorMetrics, UnitOfWorkFactory
+    from erp_connector.service_layer.ports import (
+        AbstractConnectorMetrics,
+        AbstractErpClient,
+        UnitOfWorkFactory,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ class ConnectorControl:
         self,
         uow: UnitOfWorkFactory,
         client: AbstractErpClient,
-        metrics: ConnectorMetrics,
+        metrics: AbstractConnectorMetrics,
         fingerprint: Callable[[], str],
         same_credentials: Callable[[str | None], bool],
     ) -> None:

@@ -203,7 +203,7 @@ UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[AbstractUnitOfWork]
 PullLock = Callable[[], AbstractAsyncContextManager[bool]]
 
 
-class ConnectorMetrics(Protocol):
+class AbstractConnectorMetrics(Protocol):
     """What the handlers count (adapters.metrics.ErpMetrics)."""
 
     def set_state(self, state: str) -> None: ...

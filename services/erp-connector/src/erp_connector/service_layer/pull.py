@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from erp_connector.domain.pages import CustomerPage
     from erp_connector.service_layer.control import ConnectorControl
     from erp_connector.service_layer.ports import (
+        AbstractConnectorMetrics,
         AbstractErpClient,
-        ConnectorMetrics,
         PullLock,
         UnitOfWorkFactory,
     )
@@ -85,7 +85,7 @@ class PullService:
         lock: PullLock,
         client: AbstractErpClient,
         control: ConnectorControl,
-        metrics: ConnectorMetrics,
+        metrics: AbstractConnectorMetrics,
         policy: PullPolicy,
     ) -> None:
         self._uow, self._lock, self._client = uow, lock, client

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from erp_connector.domain.rate_limit import RetryBudget
     from erp_connector.service_layer.control import ConnectorControl
     from erp_connector.service_layer.ports import (
+        AbstractConnectorMetrics,
         AbstractErpClient,
         AbstractUnitOfWork,
-        ConnectorMetrics,
         UnitOfWorkFactory,
     )
     from erp_connector.service_layer.push_outcomes import PushOutcomes
@@ -94,7 +94,7 @@ class PushWorker:
         uow: UnitOfWorkFactory,
         client: AbstractErpClient,
         control: ConnectorControl,
-        metrics: ConnectorMetrics,
+        metrics: AbstractConnectorMetrics,
         budget: RetryBudget,
         policy: PushPolicy,
         outcomes: PushOutcomes,

@@ -38,12 +38,11 @@ from erp_connector.adapters.api_log import ApiLogWriter
 from erp_connector.adapters.erp_transport import CallRecord, ErpTransport
 from erp_connector.adapters.metrics import ErpMetrics
 from erp_connector.adapters.zhibang import Credentials, HttpZhibangClient
+from erp_connector.bootstrap import http_client, subscriber, units_of_work
 from erp_connector.config import ErpSettings
 from erp_connector.domain.breaker import CircuitBreaker
 from erp_connector.domain.fingerprint import fingerprint, matches
 from erp_connector.domain.rate_limit import RetryBudget, TokenBucket
-from erp_connector.entrypoints.kafka import on_customer_sync_requested
-from erp_connector.main import http_client
 from erp_connector.service_layer.control import ConnectorControl
 from erp_connector.service_layer.pull import PullPolicy, PullService
 from erp_connector.service_layer.push import PushPolicy, PushWorker
@@ -148,7 +147,7 @@ class Connector:
 
     async def control(self) -> ConnectorControl:
         control = ConnectorControl(
-            self.pool,
+            units_of_work(self.pool, self.schema).begin,
             self.client,
             self.metrics,
             lambda: fingerprint("rollsync", PASSWORD),
@@ -178,7 +177,8 @@ async def _pull(url: str, sim: httpx.AsyncClient) -> dict[str, Any]:
                 max_outage_s=60,
                 not_visible_after_scans=2,
             )
-            pull = PullService(pool, c.client, await c.control(), c.metrics, policy, name)
+            uows = units_of_work(pool, name)
+            pull = PullService(uows.begin, uows.pull_lock, c.client, await c.control(), c.metrics, policy)
             started = time.perf_counter()
             first = await pull.run()
             first_s = time.perf_counter() - started
@@ -220,7 +220,7 @@ async def _push(url: str, sim: httpx.AsyncClient) -> dict[str, Any]:
                 for i, (v, h) in enumerate(requests)
             ]
             async with pool.acquire() as conn, conn.transaction():
-                await on_customer_sync_requested(conn, deliveries)
+                await subscriber(pool, name)(conn, deliveries)
             policy = PushPolicy(
                 batch_size=50,
                 concurrency=4,
@@ -232,14 +232,15 @@ async def _push(url: str, sim: httpx.AsyncClient) -> dict[str, Any]:
                 lease_s=300.0,
                 create_defaults={"sort1": "101"},
             )
+            uow = units_of_work(pool, name).begin
             worker = PushWorker(
-                pool,
+                uow,
                 c.client,
                 await c.control(),
                 c.metrics,
                 RetryBudget(0.5, 1.0),
                 policy,
-                PushOutcomes(pool, "erp-connector-bench", name),
+                PushOutcomes(uow, "erp-connector-bench"),
             )
             await c.client.login()
             c.calls.clear()  # the window: first call after login -> last call

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from erp_connector.adapters.erp_transport import CallRecord, ErpTransport
 from erp_connector.adapters.metrics import ErpMetrics
 from erp_connector.adapters.zhibang import Credentials, HttpZhibangClient
+from erp_connector.bootstrap import subscriber, units_of_work
 from erp_connector.domain.breaker import CircuitBreaker
 from erp_connector.domain.fingerprint import fingerprint, matches
 from erp_connector.domain.rate_limit import RetryBudget, TokenBucket
@@ -166,7 +167,7 @@ def metrics() -> ErpMetrics:
 
 async def control_for(pool: asyncpg.Pool, client: HttpZhibangClient, m: ErpMetrics) -> ConnectorControl:
     control = ConnectorControl(
-        pool,
+        units_of_work(pool).begin,
         client,
         m,
         lambda: fingerprint("rollsync", PASSWORD),
@@ -189,7 +190,8 @@ def pull_service(
         "retry_cap_s": 0.05,
         **policy,
     }
-    return PullService(pool, e.client, control, m, PullPolicy(**values), schema)
+    uows = units_of_work(pool, schema)
+    return PullService(uows.begin, uows.pull_lock, e.client, control, m, PullPolicy(**values))
 
 
 def push_worker(
@@ -208,9 +210,8 @@ def push_worker(
         **policy,
     }
     budget = RetryBudget(ratio=10.0, min_per_s=1000.0)
-    return PushWorker(
-        pool, e.client, control, m, budget, PushPolicy(**values), PushOutcomes(pool, CONSUMER, schema)
-    )
+    uow = units_of_work(pool, schema).begin
+    return PushWorker(uow, e.client, control, m, budget, PushPolicy(**values), PushOutcomes(uow, CONSUMER))
 
 
 def sync_request(
@@ -248,7 +249,6 @@ def sync_request(
 async def enqueue(pool: asyncpg.Pool, *requests: tuple[bytes, dict[str, str]]) -> None:
     """What the Kafka subscriber does with a batch, minus Kafka: decode and queue in one transaction."""
     from common.delivery import Delivery
-    from erp_connector.entrypoints.kafka import on_customer_sync_requested
 
     batch = [
         Delivery(
@@ -257,7 +257,7 @@ async def enqueue(pool: asyncpg.Pool, *requests: tuple[bytes, dict[str, str]]) -
         for i, (value, headers) in enumerate(requests)
     ]
     async with pool.acquire() as conn, conn.transaction():
-        await on_customer_sync_requested(conn, batch)
+        await subscriber(pool)(conn, batch)
 
 
 def company(n: int, **extra: Any) -> dict[str, Any]:

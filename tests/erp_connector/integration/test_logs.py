@@ -10,6 +10,7 @@ from common.retention import Pruner
 from erp_connector.adapters.api_log import ApiLogWriter
 from erp_connector.adapters.erp_transport import CallRecord
 from erp_connector.adapters.retention import retention_policies
+from erp_connector.bootstrap import units_of_work
 from erp_connector.config import ErpRetention
 from erp_connector.service_layer.scheduler import SyncScheduler
 from erp_connector.service_layer.status import sync_status
@@ -94,7 +95,8 @@ async def test_status_reports_last_runs_backlog_and_state() -> None:
         await pool.execute(
             "INSERT INTO erp_sync_logs (sync_direction, sync_type, sync_result) VALUES ('local_to_erp', 'push', 'failed')"
         )
-        status = await sync_status(pool, control, e.client, SyncScheduler([], lambda: True), 4.0)
+        uow = units_of_work(pool, schema).begin
+        status = await sync_status(uow, control, e.client, SyncScheduler([], lambda: True), 4.0)
         assert status["state"] == "running" and status["breaker"]["state"] == "closed"
         assert status["last_pull"]["result"] == "success" and status["last_pull"]["seen"] == 200
         assert status["last_push"]["result"] == "failed"

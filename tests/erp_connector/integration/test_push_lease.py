@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from erp_connector.adapters import repository as repo
+from erp_connector.bootstrap import units_of_work
 from erp_connector.domain.customer import ErpCustomer
 from erp_connector.domain.rate_limit import RetryBudget
 from erp_connector.service_layer.push import PushPolicy, PushWorker
@@ -54,8 +54,9 @@ async def test_a_worker_that_lost_its_lease_sends_nothing_more_to_the_erp() -> N
         control = await control_for(pool, e.client, m)
         gated = GatedClient(e.client)
         policy = PushPolicy(10, 1, 8, 24, 0.01, 0.1, 0.0, 30.0, {"sort1": "101"})
+        uow = units_of_work(pool, schema).begin
         worker = PushWorker(
-            pool, gated, control, m, RetryBudget(10.0, 1000.0), policy, PushOutcomes(pool, CONSUMER, schema)
+            uow, gated, control, m, RetryBudget(10.0, 1000.0), policy, PushOutcomes(uow, CONSUMER)
         )
         await enqueue(pool, sync_request("lease-1", "KH-700001", company(1)))
         before = await e.state()
@@ -63,7 +64,9 @@ async def test_a_worker_that_lost_its_lease_sends_nothing_more_to_the_erp() -> N
         run = asyncio.create_task(worker.run())
         await asyncio.wait_for(gated.entered.wait(), 10)  # the worker holds the claim, mid-call
         await pool.execute("UPDATE erp_push_queue SET claimed_until = now() - interval '1 second'")
-        [stolen] = await repo.claim_pushes(pool, 10, 30.0)  # another worker takes the expired claim
+        async with uow() as other:  # another worker takes the expired claim
+            [stolen] = await other.pushes.claim(10, 30.0)
+            await other.commit()
         gated.gate.set()
         report = await asyncio.wait_for(run, 10)
 

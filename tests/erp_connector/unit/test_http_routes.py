@@ -48,6 +48,10 @@ class FakeWorker:
         self.stopped += 1
 
 
+async def no_status() -> dict[str, Any]:
+    return {}
+
+
 def token(scope: str) -> dict[str, str]:
     return SIGNER.bearer(scope)
 
@@ -68,7 +72,7 @@ async def api() -> AsyncIterator[tuple[httpx.AsyncClient, FakeControl, list[str]
     install_error_handlers(app)
     app.include_router(router)
     verifier = SIGNER.verifier()
-    app.state.ctx = Context(None, verifier, control, None, scheduler, FakeWorker(), None)  # type: ignore[arg-type]
+    app.state.ctx = Context(verifier, control, scheduler, FakeWorker(), no_status)  # type: ignore[arg-type]
     scheduler.start()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
         yield client, control, ran

@@ -61,6 +61,19 @@ class ErpMetrics:
         for name in RUN_STATES:
             self.connector_state.labels(name).set(1 if name == state else 0)
 
+    def push_ended(self, result: str) -> None:
+        self.pushes.labels(result).inc()
+        if result == "dead":
+            self.sync_failures.labels("push").inc()
+
+    def pull_failed(self) -> None:
+        self.sync_failures.labels("pull").inc()
+
+    def customers_pulled(self, new: int, changed: int, unchanged: int) -> None:
+        self.pulled.labels("new").inc(new)
+        self.pulled.labels("changed").inc(changed)
+        self.pulled.labels("unchanged").inc(unchanged)
+
     def observe_call(self, record: CallRecord) -> None:
         self.calls.labels(record.operation, record.outcome).inc()
         if record.outcome != "circuit_open":

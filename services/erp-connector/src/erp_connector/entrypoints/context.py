@@ -1,27 +1,32 @@
-"""What the routes need, wired by main.create_app's lifespan."""
+"""What the routes need, wired by bootstrap and put on app.state by main.create_app's lifespan."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from common.bearer import TokenVerifier
-    from erp_connector.domain.rate_limit import TokenBucket
     from erp_connector.service_layer.control import ConnectorControl
-    from erp_connector.service_layer.ports import AbstractErpClient
     from erp_connector.service_layer.push import PushWorker
     from erp_connector.service_layer.scheduler import SyncScheduler
 
 
 @dataclass
 class Context:
-    pool: asyncpg.Pool
-    tokens: TokenVerifier
+    tokens: TokenVerifier  # common.bearer reads it at app.state.ctx.tokens
     control: ConnectorControl
-    client: AbstractErpClient
     scheduler: SyncScheduler
     push_worker: PushWorker
-    limiter: TokenBucket
+    status: Callable[[], Awaitable[dict[str, Any]]]
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(context)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -10,22 +10,14 @@ from fastapi import APIRouter, Request
 from common.bearer import TokenClaims, require_scope
 from common.openapi import errors
 from common.web import ApiError
+from erp_connector.entrypoints.context import Ctx
 from erp_connector.service_layer.scheduler import NotRunningError
-from erp_connector.service_layer.status import sync_status
-
-if TYPE_CHECKING:
-    from erp_connector.entrypoints.context import Context
 
 router = APIRouter()
 DIRECTIONS = {"both": ["pull", "push"], "pull": ["pull"], "push": ["push"]}
 
 
 Admin = Annotated[TokenClaims, require_scope("admin")]
-
-
-def _ctx(request: Request) -> Context:
-    ctx: Context = request.app.state.ctx
-    return ctx
 
 
 async def _direction(request: Request) -> str:
@@ -46,10 +38,9 @@ async def _direction(request: Request) -> str:
 
 
 @router.post("/sync/erp/trigger", status_code=202, responses=errors(409))
-async def trigger(request: Request, _: Admin) -> dict[str, Any]:
+async def trigger(request: Request, ctx: Ctx, _: Admin) -> dict[str, Any]:
     """Start a pull, a push or both now (202); 409 while paused or stopped on credentials."""
     direction = await _direction(request)
-    ctx = _ctx(request)
     try:
         started = ctx.scheduler.trigger(DIRECTIONS[direction])
     except NotRunningError as exc:
@@ -63,24 +54,21 @@ async def trigger(request: Request, _: Admin) -> dict[str, Any]:
 
 
 @router.post("/sync/erp/pause")
-async def pause(request: Request, _: Admin) -> dict[str, Any]:
+async def pause(ctx: Ctx, _: Admin) -> dict[str, Any]:
     """Stop scheduled and triggered runs at the next page or push; commands keep being queued."""
-    ctx = _ctx(request)
     await ctx.control.pause()
     ctx.push_worker.stop()
     return {"state": ctx.control.state.value, "reason": ctx.control.current.reason}
 
 
 @router.post("/sync/erp/resume")
-async def resume(request: Request, _: Admin) -> dict[str, Any]:
+async def resume(ctx: Ctx, _: Admin) -> dict[str, Any]:
     """Lift a pause, or a stop on rejected credentials (allowing one new login)."""
-    ctx = _ctx(request)
     await ctx.control.resume()
     return {"state": ctx.control.state.value}
 
 
 @router.get("/sync/erp/status")
-async def status(request: Request, _: Admin) -> dict[str, Any]:
+async def status(ctx: Ctx, _: Admin) -> dict[str, Any]:
     """Last pull and push, backlog, failures in the last hour, run state and breaker."""
-    ctx = _ctx(request)
-    return await sync_status(ctx.pool, ctx.control, ctx.client, ctx.scheduler, ctx.limiter.remaining)
+    return await ctx.status()

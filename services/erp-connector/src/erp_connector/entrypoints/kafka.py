@@ -14,7 +14,14 @@ from erp_connector.domain.push import PushRequest
 from erp_connector.service_layer.push import enqueue
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import asyncpg
+
+    from common.consumer import ApplyBatch
+    from erp_connector.service_layer.ports import AbstractUnitOfWork
+
+    UnitOfWorkOn = Callable[[asyncpg.Connection], AbstractUnitOfWork]
 
 
 def _request(d: Delivery) -> PushRequest:
@@ -39,5 +46,10 @@ def _request(d: Delivery) -> PushRequest:
     )
 
 
-async def on_customer_sync_requested(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
-    await enqueue(conn, [_request(d) for d in batch])
+def on_customer_sync_requested(uow_on: UnitOfWorkOn) -> ApplyBatch:
+    """The subscriber, bound to `uow_on(conn)`: a unit of work joined to the inbox consumer's transaction."""
+
+    async def apply(conn: asyncpg.Connection, batch: list[Delivery]) -> None:
+        await enqueue(uow_on(conn), [_request(d) for d in batch])
+
+    return apply

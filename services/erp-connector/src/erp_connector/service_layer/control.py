@@ -6,14 +6,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from erp_connector.adapters import repository as repo
 from erp_connector.domain.control import ControlState, RunState
 
 if TYPE_CHECKING:
-    import asyncpg
-
-    from erp_connector.adapters.metrics import ErpMetrics
-    from erp_connector.service_layer.ports import AbstractErpClient
+    from erp_connector.service_layer.ports import (
+        AbstractConnectorMetrics,
+        AbstractErpClient,
+        UnitOfWorkFactory,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +24,13 @@ class ConnectorControl:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        uow: UnitOfWorkFactory,
         client: AbstractErpClient,
-        metrics: ErpMetrics,
+        metrics: AbstractConnectorMetrics,
         fingerprint: Callable[[], str],
         same_credentials: Callable[[str | None], bool],
     ) -> None:
-        self._pool, self._client, self._metrics = pool, client, metrics
+        self._uow, self._client, self._metrics = uow, client, metrics
         self._fingerprint, self._same = fingerprint, same_credentials
         self.current = ControlState()
         self._stored_fp: str | None = None
@@ -44,12 +44,14 @@ class ConnectorControl:
         return self.state is RunState.RUNNING
 
     async def load(self) -> None:
-        stored, self._stored_fp = await repo.load_control(self._pool)
-        if stored.stopped_auth and not self._same(self._stored_fp):
-            log.warning("ERP credentials changed since the connector stopped on them; running again")
-            stored = stored.credentials_changed()
-            await repo.save_control(self._pool, stored, None)
-        elif stored.stopped_auth:
+        async with self._uow() as uow:
+            stored, self._stored_fp = await uow.control.load()
+            if stored.stopped_auth and not self._same(self._stored_fp):
+                log.warning("ERP credentials changed since the connector stopped on them; running again")
+                stored = stored.credentials_changed()
+                await uow.control.save(stored, None)
+                await uow.commit()
+        if stored.stopped_auth:
             log.error(
                 "ERP connector stays stopped: %s (fix the credentials or POST /sync/erp/resume)",
                 stored.reason,
@@ -72,7 +74,9 @@ class ConnectorControl:
 
     async def _save(self, state: ControlState) -> None:
         fingerprint = self._stored_fp if state.stopped_auth else None
-        await repo.save_control(self._pool, state, fingerprint)
+        async with self._uow() as uow:
+            await uow.control.save(state, fingerprint)
+            await uow.commit()
         self._set(state)
 
     def _set(self, state: ControlState) -> None:

@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from common import outbox, topics
+from common import topics
 from common.events.customers import ErpCustomerPulled
 from common.events.envelope import Envelope
-from erp_connector.adapters import repository as repo
 from erp_connector.domain.backoff import retry_delay
 from erp_connector.domain.errors import (
     AuthError,
@@ -23,17 +22,19 @@ from erp_connector.domain.errors import (
     SessionExpiredError,
     TransientError,
 )
+from erp_connector.domain.hashes import HashWrite, next_version
 
 if TYPE_CHECKING:
-    import asyncpg
-
-    from erp_connector.adapters.metrics import ErpMetrics
     from erp_connector.domain.customer import ErpCustomer
     from erp_connector.domain.pages import CustomerPage
     from erp_connector.service_layer.control import ConnectorControl
-    from erp_connector.service_layer.ports import AbstractErpClient
+    from erp_connector.service_layer.ports import (
+        AbstractConnectorMetrics,
+        AbstractErpClient,
+        PullLock,
+        UnitOfWorkFactory,
+    )
 
-SCHEMA = "erp"
 SOURCE = "erp-connector"
 EVENT_NAMESPACE = uuid.UUID("6f1c54a2-6f0e-4f57-9a53-2d7f0b6c0e41")
 log = logging.getLogger(__name__)
@@ -80,45 +81,51 @@ class PullAbortedError(Exception):
 class PullService:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        uow: UnitOfWorkFactory,
+        lock: PullLock,
         client: AbstractErpClient,
         control: ConnectorControl,
-        metrics: ErpMetrics,
+        metrics: AbstractConnectorMetrics,
         policy: PullPolicy,
-        schema: str = SCHEMA,
     ) -> None:
-        self._pool, self._client, self._control, self._metrics = pool, client, control, metrics
-        self._policy, self._schema = policy, schema
+        self._uow, self._lock, self._client = uow, lock, client
+        self._control, self._metrics, self._policy = control, metrics, policy
 
     async def run(self) -> PullReport:
         """One full scan; skipped (and not logged) while another replica holds the pull lock."""
-        async with self._pool.acquire() as lock:
-            if not await repo.try_pull_lock(lock):
-                log.info("pull skipped: another connector replica is pulling")
+        async with self._lock() as held:
+            if not held:
+                log.info("pull skipped: another connector replica is pulling", extra={"job": "pull"})
                 return PullReport(error="another pull is running", skipped=True)
-            try:
-                return await self._run()
-            finally:
-                await repo.pull_unlock(lock)
+            return await self._run()
 
     async def _run(self) -> PullReport:
-        started, report = time.monotonic(), PullReport(scan=await repo.next_scan_id(self._pool))
+        async with self._uow() as uow:
+            scan = await uow.hashes.next_scan_id()
+        started, report = time.monotonic(), PullReport(scan=scan)
         try:
             await self._scan(report)
-            report.not_visible = await repo.mark_unseen(
-                self._pool, report.scan, self._policy.not_visible_after_scans
-            )
+            report.not_visible = await self._mark_unseen(report.scan)
         except AuthError as exc:
             report.error = f"{type(exc).__name__}: {exc.message}"
             await self._control.stop_auth(exc.message)
         except (PullAbortedError, ErpError) as exc:
             report.error = f"{type(exc).__name__}: {exc}"
         if report.result != "success":
-            self._metrics.sync_failures.labels("pull").inc()
-            log.warning("pull %s ended %s: %s", report.scan, report.result, report.error)
+            self._metrics.pull_failed()
+            extra = {"job": "pull", "scan": report.scan, "result": report.result, "error": report.error}
+            log.warning("pull ended early", extra=extra)
         detail = {**asdict(report), "duration_s": round(time.monotonic() - started, 3)}
-        await repo.add_sync_log(self._pool, "pull", report.result, detail)
+        async with self._uow() as uow:
+            await uow.sync_logs.add("pull", report.result, detail)
+            await uow.commit()
         return report
+
+    async def _mark_unseen(self, scan: int) -> int:
+        async with self._uow() as uow:
+            flagged = await uow.hashes.mark_unseen(scan, self._policy.not_visible_after_scans)
+            await uow.commit()
+        return flagged
 
     async def _scan(self, report: PullReport) -> None:
         index = 1
@@ -160,40 +167,41 @@ class PullService:
     async def _apply(self, customers: list[ErpCustomer], report: PullReport) -> None:
         pulled_at = datetime.now(UTC)
         unique = {c.erp_id: c for c in customers}  # an ord shifted across pages may repeat
-        async with self._pool.acquire() as conn, conn.transaction():
-            stored = await repo.stored_hashes(conn, list(unique))
-            writes, unchanged = [], []
+        async with self._uow() as uow:
+            stored = await uow.hashes.stored(list(unique))
+            writes: list[HashWrite] = []
+            unchanged: list[int] = []
             for erp_id, customer in unique.items():
-                old = stored.get(erp_id)
-                if old is not None and old[0] == customer.content_hash:
-                    unchanged.append(erp_id)
+                if write := next_version(stored.get(erp_id), customer):
+                    writes.append(write)
                 else:
-                    writes.append(repo.HashWrite(customer, old[1] + 1 if old else 1))
-            await repo.upsert_hashes(conn, writes, report.scan)
-            await repo.touch_seen(conn, unchanged, report.scan)
-            await outbox.add(conn, self._schema, [_event(w, pulled_at, report.scan) for w in writes])
-        new = sum(1 for w in writes if w.version == 1)
+                    unchanged.append(erp_id)
+            await uow.hashes.upsert(writes, report.scan)
+            await uow.hashes.touch_seen(unchanged, report.scan)
+            for w in writes:
+                uow.outbox.add(
+                    topics.ERP_CUSTOMER_PULLED, str(w.customer.erp_id), _event(w, pulled_at, report.scan)
+                )
+            await uow.commit()
+        new = sum(1 for w in writes if w.is_new)
         report.seen += len(unique)
         report.new += new
         report.changed += len(writes) - new
         report.unchanged += len(unchanged)
-        self._metrics.pulled.labels("new").inc(new)
-        self._metrics.pulled.labels("changed").inc(len(writes) - new)
-        self._metrics.pulled.labels("unchanged").inc(len(unchanged))
+        self._metrics.customers_pulled(new, len(writes) - new, len(unchanged))
 
 
-def _event(write: repo.HashWrite, pulled_at: datetime, scan: int) -> outbox.OutboxRow:
+def _event(write: HashWrite, pulled_at: datetime, scan: int) -> Envelope[ErpCustomerPulled]:
     c = write.customer
     payload = ErpCustomerPulled(
         erp_id=c.erp_id, code=c.code, content_hash=c.content_hash, pulled_at=pulled_at, fields=c.fields()
     )
     # Derived from source identity and version: the same change never gets two ids.
     event_id = uuid.uuid5(EVENT_NAMESPACE, f"erp-customer:{c.erp_id}:{write.version}:{c.content_hash}")
-    envelope = Envelope[ErpCustomerPulled](
+    return Envelope[ErpCustomerPulled](
         event_id=event_id,
         event_type="ErpCustomerPulled",
         source=SOURCE,
         correlation_id=f"erp-pull-{scan}",
         payload=payload,
     )
-    return outbox.row_for(topics.ERP_CUSTOMER_PULLED, str(c.erp_id), envelope)

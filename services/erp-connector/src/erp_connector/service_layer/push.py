@@ -17,7 +17,6 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from erp_connector.adapters import repository as repo
 from erp_connector.domain.backoff import retry_delay
 from erp_connector.domain.errors import (
     AuthError,
@@ -29,15 +28,17 @@ from erp_connector.domain.errors import (
     WriteNotPersistedError,
 )
 from erp_connector.domain.push import Origin, PushItem, PushRequest, Stage
-from erp_connector.service_layer.push_outcomes import PushOutcomes
 
 if TYPE_CHECKING:
-    import asyncpg
-
-    from erp_connector.adapters.metrics import ErpMetrics
     from erp_connector.domain.rate_limit import RetryBudget
     from erp_connector.service_layer.control import ConnectorControl
-    from erp_connector.service_layer.ports import AbstractErpClient
+    from erp_connector.service_layer.ports import (
+        AbstractConnectorMetrics,
+        AbstractErpClient,
+        AbstractUnitOfWork,
+        UnitOfWorkFactory,
+    )
+    from erp_connector.service_layer.push_outcomes import PushOutcomes
 
 log = logging.getLogger(__name__)
 BUDGET_PAUSE_S = 1.0
@@ -79,23 +80,26 @@ class PushReport:
         return "success"
 
 
-async def enqueue(conn: asyncpg.Connection, requests: list[PushRequest]) -> int:
+async def enqueue(uow: AbstractUnitOfWork, requests: list[PushRequest]) -> int:
     """Called from the Kafka handler inside its inbox transaction: store, never call the ERP."""
-    return await repo.enqueue(conn, requests)
+    async with uow:
+        stored = await uow.pushes.enqueue(requests)
+        await uow.commit()
+    return stored
 
 
 class PushWorker:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        uow: UnitOfWorkFactory,
         client: AbstractErpClient,
         control: ConnectorControl,
-        metrics: ErpMetrics,
+        metrics: AbstractConnectorMetrics,
         budget: RetryBudget,
         policy: PushPolicy,
         outcomes: PushOutcomes,
     ) -> None:
-        self._pool, self._client, self._control, self._metrics = pool, client, control, metrics
+        self._uow, self._client, self._control, self._metrics = uow, client, control, metrics
         self._budget, self._policy, self._outcomes = budget, policy, outcomes
         self._stop = asyncio.Event()
 
@@ -108,7 +112,7 @@ class PushWorker:
         self._stop.clear()
         try:
             while self._control.running and not self._stop.is_set():
-                items = await repo.claim_pushes(self._pool, self._policy.batch_size, self._policy.lease_s)
+                items = await self._claim()
                 if items:
                     await self._batch(items, report)
                 elif not await self._wait_for_due():
@@ -117,11 +121,33 @@ class PushWorker:
             report.error = f"{type(exc).__name__}: {exc.message}"
         if report.synced or report.dead or report.error:
             detail = {**asdict(report), "duration_s": round(time.monotonic() - started, 3)}
-            await repo.add_sync_log(self._pool, "push", report.result, detail)
+            async with self._uow() as uow:
+                await uow.sync_logs.add("push", report.result, detail)
+                await uow.commit()
         return report
 
+    async def _claim(self) -> list[PushItem]:
+        async with self._uow() as uow:
+            items = await uow.pushes.claim(self._policy.batch_size, self._policy.lease_s)
+            await uow.commit()
+        return items
+
+    async def _release(self, item: PushItem, delay_s: float, error: str | None) -> None:
+        async with self._uow() as uow:
+            await uow.pushes.release(item, delay_s, error)
+            await uow.commit()
+
+    async def _attempt(
+        self, item: PushItem, stage: Stage, outcome: str, error: str | None, started: float
+    ) -> None:
+        duration_s = time.perf_counter() - started
+        async with self._uow() as uow:
+            await uow.pushes.add_attempt(item, stage.value, outcome, error, duration_s)
+            await uow.commit()
+
     async def _wait_for_due(self) -> bool:
-        due_in = await repo.next_due_in(self._pool)
+        async with self._uow() as uow:
+            due_in = await uow.pushes.next_due_in()
         if due_in is None or due_in > self._policy.max_wait_in_run_s:
             return False
         try:
@@ -142,19 +168,21 @@ class PushWorker:
         auth = next((r for r in results if isinstance(r, AuthError)), None)
         for r in results:
             if isinstance(r, BaseException) and not isinstance(r, AuthError):
-                log.error("push worker: unexpected %s: %s", type(r).__name__, r)
+                log.error(
+                    "push worker: unexpected error", extra={"error_class": type(r).__name__, "error": str(r)}
+                )
         if auth is not None:
             await self._control.stop_auth(auth.message)
             raise auth
 
     async def _one(self, item: PushItem, report: PushReport) -> None:
         if not self._control.running or self._stop.is_set():
-            await repo.release(self._pool, item, 0.0, None)
+            await self._release(item, 0.0, None)
             return
         if item.attempts or item.read_failures:
             if not self._budget.try_retry():  # over the retry budget: later, spending nothing
                 report.deferred += 1
-                await repo.release(self._pool, item, BUDGET_PAUSE_S, None)
+                await self._release(item, BUDGET_PAUSE_S, None)
                 return
         else:
             self._budget.first_try()
@@ -163,19 +191,21 @@ class PushWorker:
             await self._advance(item, report)
         except LeaseLostError:
             report.lease_lost += 1  # the row is another worker's now (or will be, once reclaimed)
-            log.warning("push of %s: lease lost; left to the worker that holds it", item.customer_id)
+            log.warning(
+                "push lease lost; left to the worker that holds it", extra={"customer_id": item.customer_id}
+            )
         except asyncio.CancelledError:
             if item.stage is Stage.WRITE and item.attempts:
                 item.stage = Stage.VERIFY  # the save may have been sent: read back before resending
-            await asyncio.shield(repo.release(self._pool, item, 0.0, None))
+            await asyncio.shield(self._release(item, 0.0, None))
             raise
         except AuthError:
             self._refund(item, report)
-            await repo.release(self._pool, item, 0.0, None)
+            await self._release(item, 0.0, None)
             raise
         except CircuitOpenError as exc:
             self._refund(item, report)
-            await repo.release(self._pool, item, exc.retry_in, None)
+            await self._release(item, exc.retry_in, None)
         except BusinessError as exc:
             await self._dead(item, exc, report)
         except (TransientError, SessionExpiredError, WriteNotPersistedError) as exc:
@@ -183,11 +213,9 @@ class PushWorker:
         except (
             Exception
         ) as exc:  # a bug or the database: log, free the item, spend nothing on the ERP's account
-            log.exception("push of %s failed unexpectedly", item.customer_id)
+            log.exception("push failed unexpectedly", extra={"customer_id": item.customer_id})
             with contextlib.suppress(Exception):
-                await repo.release(
-                    self._pool, item, self._policy.retry_base_s, f"{type(exc).__name__}: {exc}"[:1000]
-                )
+                await self._release(item, self._policy.retry_base_s, f"{type(exc).__name__}: {exc}"[:1000])
 
     @staticmethod
     def _refund(item: PushItem, report: PushReport) -> None:
@@ -207,7 +235,10 @@ class PushWorker:
     async def _hold(self, item: PushItem) -> None:
         """Persist progress and renew the lease; called before every ERP call, so a worker whose
         claim expired (and may already be someone else's) never talks to the ERP for it again."""
-        if not await repo.save_progress(self._pool, item, self._policy.lease_s):
+        async with self._uow() as uow:
+            held = await uow.pushes.save_progress(item, self._policy.lease_s)
+            await uow.commit()
+        if not held:
             raise LeaseLostError(item.customer_id)
 
     async def _advance(self, item: PushItem, report: PushReport) -> None:
@@ -226,7 +257,7 @@ class PushWorker:
                 if not await self._outcomes.synced(item):
                     raise LeaseLostError(item.customer_id)
                 report.synced += 1
-                self._metrics.pushes.labels("synced").inc()
+                self._metrics.push_ended("synced")
                 return
 
     async def _step(self, item: PushItem, stage: Stage, work: Awaitable[None]) -> None:
@@ -237,9 +268,7 @@ class PushWorker:
             raise  # nothing reached the ERP for this push
         except ErpError as exc:
             item.last_error = f"{type(exc).__name__}: {exc.message}"[:1000]
-            await repo.add_attempt(
-                self._pool, item, stage.value, type(exc).__name__, exc.message, time.perf_counter() - started
-            )
+            await self._attempt(item, stage, type(exc).__name__, exc.message, started)
             if isinstance(exc, WriteNotPersistedError):
                 item.stage = Stage.WRITE  # the save did not stick: the next try saves again
             elif stage is Stage.WRITE and isinstance(exc, TransientError | SessionExpiredError):
@@ -249,7 +278,7 @@ class PushWorker:
             elif isinstance(exc, TransientError | SessionExpiredError):
                 item.read_failures += 1
             raise
-        await repo.add_attempt(self._pool, item, stage.value, "ok", None, time.perf_counter() - started)
+        await self._attempt(item, stage, "ok", None, started)
         await self._hold(item)
 
     async def _resolve(self, item: PushItem) -> None:
@@ -294,12 +323,11 @@ class PushWorker:
         tries = max(item.attempts, item.read_failures, 1)
         delay = retry_delay(tries, self._policy.retry_base_s, self._policy.retry_cap_s, retry_after)
         report.retried += 1
-        await repo.release(self._pool, item, delay, item.last_error)
+        await self._release(item, delay, item.last_error)
 
     async def _dead(self, item: PushItem, exc: ErpError, report: PushReport) -> None:
         if not await self._outcomes.dead(item, exc):
             report.lease_lost += 1  # another worker holds it now; it decides how this push ends
             return
         report.dead += 1
-        self._metrics.pushes.labels("dead").inc()
-        self._metrics.sync_failures.labels("push").inc()
+        self._metrics.push_ended("dead")

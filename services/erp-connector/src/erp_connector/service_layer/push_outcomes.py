@@ -11,68 +11,52 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from common import inbox, outbox, topics
+from common import topics
 from common.events.customers import CustomerPushCompleted
 from common.events.envelope import Envelope
-from erp_connector.adapters import repository as repo
 from erp_connector.domain.masking import mask_phones
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from erp_connector.domain.errors import ErpError
     from erp_connector.domain.push import PushItem
+    from erp_connector.service_layer.ports import UnitOfWorkFactory
 
-SCHEMA = "erp"
 SOURCE = "erp-connector"
 
 
 class PushOutcomes:
-    def __init__(self, pool: asyncpg.Pool, consumer: str, schema: str = SCHEMA) -> None:
-        self._pool, self._consumer, self._schema = pool, consumer, schema
+    """`consumer` is the inbox consumer (the consumer group) whose row a dead push marks dead."""
+
+    def __init__(self, uow: UnitOfWorkFactory, consumer: str) -> None:
+        self._uow, self._consumer = uow, consumer
 
     async def synced(self, item: PushItem) -> bool:
         """False when the claim was lost (nothing written: the holder reports the push)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await repo.finish(conn, item, "synced", None):
+        async with self._uow() as uow:
+            if not await uow.pushes.finish(item, "synced", None):
                 return False
-            await outbox.add(conn, self._schema, [self._completed(item, "synced", None)])
+            uow.outbox.add(topics.ERP_CUSTOMER_PUSH_COMPLETED, item.customer_id, _completed(item, None))
+            await uow.commit()
         return True
 
     async def dead(self, item: PushItem, exc: ErpError) -> bool:
         """False when the claim was lost (nothing written)."""
         error = mask_phones(f"{type(exc).__name__}: {exc.message}")[:500]
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await repo.finish(conn, item, "dead", error):
+        async with self._uow() as uow:
+            if not await uow.pushes.finish(item, "dead", error):
                 return False
-            await inbox.mark_dead(conn, self._consumer, uuid.UUID(item.request.event_id))
-            await outbox.add(
-                conn,
-                self._schema,
-                [self._dead_letter(item, exc, error), self._completed(item, "failed", error)],
+            await uow.inbox.mark_dead(self._consumer, uuid.UUID(item.request.event_id))
+            dlq = topics.dlq(topics.RULES_CUSTOMER_SYNC_REQUESTED)
+            uow.dead_letters.add(
+                dlq, item.customer_id, item.request.command, self._dlq_headers(item, exc, error)
             )
-        await repo.add_attempt(self._pool, item, item.stage.value, "dead", error, 0.0)
+            uow.outbox.add(topics.ERP_CUSTOMER_PUSH_COMPLETED, item.customer_id, _completed(item, error))
+            await uow.pushes.add_attempt(item, item.stage.value, "dead", error, 0.0)
+            await uow.commit()
         return True
 
-    def _completed(self, item: PushItem, result: str, error: str | None) -> outbox.OutboxRow:
-        payload = CustomerPushCompleted(
-            customer_id=item.customer_id,
-            version=item.version,
-            result="synced" if result == "synced" else "failed",
-            erp_id=item.erp_id if result == "synced" else None,
-            error=error,
-            completed_at=datetime.now(UTC),
-        )
-        envelope = Envelope[CustomerPushCompleted](
-            event_type="CustomerPushCompleted",
-            source=SOURCE,
-            correlation_id=item.request.event_id,
-            payload=payload,
-        )
-        return outbox.row_for(topics.ERP_CUSTOMER_PUSH_COMPLETED, item.customer_id, envelope)
-
-    def _dead_letter(self, item: PushItem, exc: ErpError, error: str) -> outbox.OutboxRow:
-        headers = {
+    def _dlq_headers(self, item: PushItem, exc: ErpError, error: str) -> dict[str, str]:
+        return {
             **item.request.headers,
             "event_id": item.request.event_id,
             "dlq-original-topic": topics.RULES_CUSTOMER_SYNC_REQUESTED,
@@ -86,10 +70,21 @@ class PushOutcomes:
             "dlq-erp-id": str(item.erp_id or ""),
             "dlq-failed-at": datetime.now(UTC).isoformat(),
         }
-        return outbox.OutboxRow(
-            uuid.uuid4(),
-            topics.dlq(topics.RULES_CUSTOMER_SYNC_REQUESTED),
-            item.customer_id,
-            item.request.command,
-            headers,
-        )
+
+
+def _completed(item: PushItem, error: str | None) -> Envelope[CustomerPushCompleted]:
+    """A synced push (no error) carries its erp_id; a failed one its error."""
+    payload = CustomerPushCompleted(
+        customer_id=item.customer_id,
+        version=item.version,
+        result="synced" if error is None else "failed",
+        erp_id=item.erp_id if error is None else None,
+        error=error,
+        completed_at=datetime.now(UTC),
+    )
+    return Envelope[CustomerPushCompleted](
+        event_type="CustomerPushCompleted",
+        source=SOURCE,
+        correlation_id=item.request.event_id,
+        payload=payload,
+    )

@@ -92,7 +92,8 @@ class SyncScheduler:
         try:
             ago = (await self._runs.seconds_since_last([job.name])).get(job.name, 0.0)
         except Exception:  # the database is away: the plain interval, as before
-            log.warning("erp %s: last run unknown; next in %ss", job.name, job.interval_s, exc_info=True)
+            extra = {"job": job.name, "next_in_s": job.interval_s}
+            log.warning("erp job: last run unknown; next in one interval", extra=extra, exc_info=True)
             return job.interval_s
         return max(0.0, job.interval_s - ago)
 
@@ -101,7 +102,9 @@ class SyncScheduler:
             try:
                 await self._runs.started(job.name)
             except Exception:  # not recording a run must not stop it
-                log.warning("erp %s: could not record the run's start", job.name, exc_info=True)
+                log.warning(
+                    "erp job: could not record the run's start", extra={"job": job.name}, exc_info=True
+                )
 
     async def _loop(self, job: Job) -> None:
         self._next_at[job.name] = time.monotonic() + await self._first_due_in(job)
@@ -122,6 +125,6 @@ class SyncScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed run is logged and recorded; the schedule goes on
-                log.exception("erp %s run failed", job.name)
+                log.exception("erp job run failed", extra={"job": job.name})
             finally:
                 self._busy[job.name] = False

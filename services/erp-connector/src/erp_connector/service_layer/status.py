@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from erp_connector.adapters import repository as repo
-
 if TYPE_CHECKING:
-    import asyncpg
-
     from erp_connector.service_layer.control import ConnectorControl
-    from erp_connector.service_layer.ports import AbstractErpClient
+    from erp_connector.service_layer.ports import AbstractErpClient, UnitOfWorkFactory
     from erp_connector.service_layer.scheduler import SyncScheduler
 
 
 async def sync_status(
-    pool: asyncpg.Pool,
+    uow: UnitOfWorkFactory,
     control: ConnectorControl,
     client: AbstractErpClient,
     scheduler: SyncScheduler,
     budget_remaining: float,
 ) -> dict[str, Any]:
-    failures = await repo.failures_last_hour(pool)
+    async with uow() as u:
+        failures = await u.sync_logs.failures_last_hour()
+        stored = {**await u.sync_logs.last_syncs(), "backlog": await u.pushes.backlog()}
+        customers = await u.hashes.counts()
     auth = client.auth_error
     return {
         "state": control.state.value,
@@ -31,11 +30,10 @@ async def sync_status(
             "state": client.breaker_state.name.lower(),
             "retry_in_s": round(client.breaker_retry_in(), 1),
         },
-        **await repo.last_syncs(pool),
-        "backlog": await repo.backlog(pool),
+        **stored,
         "failures_last_hour": failures["runs"] + failures["pushes"],
         "failures_last_hour_detail": failures,
-        "customers": await repo.hash_counts(pool),
+        "customers": customers,
         "schedule": scheduler.snapshot(),
         "rate_limit_tokens": round(budget_remaining, 2),
     }

@@ -1,0 +1,3 @@
+"""The one Postgres schema erp-connector owns (STYLE.md §3.1)."""
+
+SCHEMA = "erp"

@@ -12,17 +12,19 @@ from common.events.catalog import CHANNELS, model_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "asyncapi.json"
-SUBSCRIBE = re.compile(r"\.subscribe\(\s*topics\.([A-Z_]+)")
+SUBSCRIBE = re.compile(r"(?:\.subscribe|Subscription)\(\s*topics\.([A-Z_]+)")
 SERVICES = {"ingest": "ingest", "transform": "transform", "rules": "rules", "erp-connector": "erp_connector"}
 
 
 def test_the_committed_document_is_current() -> None:
-    assert DOC.read_text(encoding="utf-8") == render(), "contracts changed: run `make docs` and commit the result"
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "contracts changed: run `make docs` and commit the result"
+    )
 
 
 def test_every_topic_is_documented_with_the_envelope_its_consumers_decode() -> None:
     doc = json.loads(render())
-    by_address = {}
+    by_address: dict[str, set[str]] = {}
     for channel in doc["channels"].values():
         message = next(iter(channel["messages"].values()))["$ref"].rsplit("/", 1)[1].replace("%20", " ")
         payload = doc["components"]["messages"][message]["payload"]["$ref"].rsplit("/", 1)[1]

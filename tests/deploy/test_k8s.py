@@ -321,9 +321,12 @@ def test_strimzi_topics_cover_every_topic_and_its_dead_letter_topic() -> None:
 
 
 def _code_groups() -> set[str]:
-    """Consumer groups the services subscribe with (`<NAME>_GROUP = "..."` in their main modules)."""
+    """Consumer groups the services subscribe with (`<NAME>_GROUP = "..."` in their main or bootstrap modules)."""
     found: set[str] = set()
-    for path in (ROOT / "services").glob("*/src/*/main.py"):
+    for path in [
+        *(ROOT / "services").glob("*/src/*/main.py"),
+        *(ROOT / "services").glob("*/src/*/bootstrap.py"),
+    ]:
         found |= set(re.findall(r'^[A-Z_]*GROUP\s*=\s*"([^"]+)"', path.read_text(), flags=re.MULTILINE))
     return found
 

@@ -21,7 +21,9 @@ def _section(readme: str, title: str) -> str:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_module_the_readme_names_for_a_behaviour_exists(service: str) -> None:
     src = ROOT / "services" / service / "src"
-    table = _section((ROOT / "services" / service / "README.md").read_text(encoding="utf-8"), "Where things are")
+    table = _section(
+        (ROOT / "services" / service / "README.md").read_text(encoding="utf-8"), "Where things are"
+    )
     rows = [line for line in table.splitlines() if line.startswith("|") and not set(line) <= set("|- ")]
     assert len(rows) >= 4, "the table should name the modules of the main behaviours"
     named = [m for row in rows[1:] for m in MODULE.findall(row)]

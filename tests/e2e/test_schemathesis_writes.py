@@ -33,7 +33,9 @@ async def rules_configuration_kept(admin: asyncpg.Connection) -> AsyncIterator[N
         yield
     finally:
         async with admin.transaction():
-            await admin.execute("SET LOCAL search_path TO rules")  # its triggers name their tables unqualified
+            await admin.execute(
+                "SET LOCAL search_path TO rules"
+            )  # its triggers name their tables unqualified
             for table in RULES_CONFIGURATION:
                 await admin.execute(f"DELETE FROM rules.{table}")
                 await admin.execute(f"INSERT INTO rules.{table} SELECT * FROM kept_{table}")

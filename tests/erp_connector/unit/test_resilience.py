@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from erp_connector.domain.backoff import full_jitter, retry_delay
+from common.backoff import full_jitter, retry_delay
 from erp_connector.domain.breaker import BreakerState, CircuitBreaker
 from erp_connector.domain.errors import CircuitOpenError
 from erp_connector.domain.rate_limit import RetryBudget, TokenBucket

@@ -148,7 +148,7 @@ async def test_a_key_reused_with_another_body_is_refused(uow: FakeIngestUnitOfWo
 async def test_a_deadlocked_attempt_is_rolled_back_and_run_again(
     uow: FakeIngestUnitOfWork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ingest.service_layer.batches.random.uniform", lambda a, b: 0.0)
+    monkeypatch.setattr("ingest.service_layer.batches.full_jitter", lambda *_: 0.0)
     uow.lines.deadlocks = 2
     answer = await _upload(uow, _cmd([_row("HT1", "P1")], key="k1"))
     assert answer["accepted"] == 1 and uow.lines.upserts == 3
@@ -160,7 +160,7 @@ async def test_a_deadlocked_attempt_is_rolled_back_and_run_again(
 async def test_after_five_deadlocks_the_answer_is_busy(
     uow: FakeIngestUnitOfWork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ingest.service_layer.batches.random.uniform", lambda a, b: 0.0)
+    monkeypatch.setattr("ingest.service_layer.batches.full_jitter", lambda *_: 0.0)
     uow.lines.deadlocks = batches.DEADLOCK_ATTEMPTS
     with pytest.raises(BusyError):
         await _upload(uow, _cmd([_row("HT1", "P1")]))

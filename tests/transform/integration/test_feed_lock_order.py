@@ -27,6 +27,7 @@ from common.consumer import InboxConsumer
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged, ProgressReported
 from common.metrics import Metrics
+from common.received import envelope_decoder
 from common.settings import RetrySettings
 from tests.support.schemas import scratch_schema
 from transform.adapters.feed import read_after
@@ -109,7 +110,8 @@ def _consumer(pool: asyncpg.Pool, schema: str, config: ConfigurationCache) -> In
         on_progress_reported(config, uow_on),
         FAST,
         Metrics("test"),
-        before_inbox=contracts_locked_first(ProgressReported, locks_on),
+        before_inbox=contracts_locked_first(locks_on),
+        decode=envelope_decoder(ProgressReported),
     )
 
 

@@ -31,7 +31,7 @@ DESCRIPTION = (
 
 
 def _consumer(channel: Channel, service: str) -> Any:
-    async def consume(event: Any) -> None:  # documentation only: the real one is the service's inbox consumer
+    async def consume(event: Any) -> None:  # noqa: ARG001 (documentation only: the real one is the inbox consumer)
         return None
 
     consume.__name__ = f"{service.replace('-', '_')}_consumes"

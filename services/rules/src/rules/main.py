@@ -18,6 +18,7 @@ from rules.adapters.schema import SCHEMA
 from rules.config import Settings
 from rules.entrypoints.http import router
 from rules.entrypoints.kafka import (
+    DROP_NUL,
     on_contract_standardized,
     on_customer_push_completed,
     on_erp_customer_pulled,
@@ -61,23 +62,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 topics.TRANSFORM_CONTRACT_STANDARDIZED,
                 CONTRACTS_GROUP,
                 on_contract_standardized(deps, uow_on),
+                drop_nul=DROP_NUL,
             )
             rt.subscribe(
                 topics.INGEST_WECHAT_CUSTOMER_CAPTURED,
                 CAPTURES_GROUP,
                 on_wechat_customer_captured(deps, uow_on),
+                drop_nul=DROP_NUL,
                 max_records=batch,
             )
             rt.subscribe(
                 topics.ERP_CUSTOMER_PULLED,
                 PULLS_GROUP,
                 on_erp_customer_pulled(deps, uow_on),
+                drop_nul=DROP_NUL,
                 max_records=batch,
             )
             rt.subscribe(
                 topics.ERP_CUSTOMER_PUSH_COMPLETED,
                 PUSH_RESULTS_GROUP,
                 on_customer_push_completed(deps, uow_on),
+                drop_nul=DROP_NUL,
                 max_records=batch,
             )
             tokens.start()

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from prometheus_client import Gauge
 
 from common import topics
-from common.events.ingest import HetongRowChanged, ProgressReported
 from transform.adapters import queries
 from transform.adapters.feed import PostgresFeedReader, seconds_since_last_change
 from transform.adapters.locks import PostgresLocks
@@ -92,7 +91,7 @@ def subscriptions(settings: Settings, config: ConfigurationCache) -> list[Subscr
                 LINES_GROUP,
                 on_hetong_row_changed(config, uow_on),
                 settings.import_batch_size,
-                contracts_locked_first(HetongRowChanged, locks_on),
+                contracts_locked_first(locks_on),
             ),
             Subscription(topics.INGEST_EMPLOYEE_CHANGED, EMPLOYEES_GROUP, on_employee_changed(uow_on), 500),
         ]
@@ -103,7 +102,7 @@ def subscriptions(settings: Settings, config: ConfigurationCache) -> list[Subscr
                 PROGRESS_GROUP,
                 on_progress_reported(config, uow_on),
                 settings.progress_batch_size,
-                contracts_locked_first(ProgressReported, locks_on),
+                contracts_locked_first(locks_on),
             )
         )
     return subs

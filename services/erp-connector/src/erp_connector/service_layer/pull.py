@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from common import topics
+from common.backoff import retry_delay
 from common.events.customers import ErpCustomerPulled
 from common.events.envelope import Envelope
-from erp_connector.domain.backoff import retry_delay
 from erp_connector.domain.errors import (
     AuthError,
     CircuitOpenError,

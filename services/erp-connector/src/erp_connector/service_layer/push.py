@@ -17,7 +17,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from erp_connector.domain.backoff import retry_delay
+from common.backoff import retry_delay
 from erp_connector.domain.errors import (
     AuthError,
     BusinessError,

@@ -50,7 +50,9 @@ class CaptureBody(BaseModel):
     def _date_time_text_only(cls, value: object) -> object:
         """pydantic would read a number as a Unix time; the document (and seed 004) say an ISO 8601 string."""
         if value is not None and not isinstance(value, str):
-            raise ValueError("captured_at must be an ISO 8601 date-time string, e.g. 2026-12-05T08:30:00+08:00")
+            raise ValueError(
+                "captured_at must be an ISO 8601 date-time string, e.g. 2026-12-05T08:30:00+08:00"
+            )
         return value
 
     def to_capture(self) -> Capture:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from common import topics
+from common.backoff import full_jitter
 from common.events.envelope import Envelope
 from common.events.ingest import HetongRowChanged
 from ingest.domain.daily import china_day
@@ -189,5 +189,5 @@ async def upload_batch(uow_factory: UowFactory, cmd: UploadBatch) -> bytes:
         except DeadlockError:
             # Requests that upload and delete the same lines lock them in crossed order; PostgreSQL rolled this
             # one back whole, so running it again is safe.
-            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
+            await asyncio.sleep(full_jitter(attempt, 0.02, 0.2))
     raise BusyError("同一批行正被其他请求修改，请稍后重试 / the same lines are busy in other requests; retry")

@@ -34,6 +34,21 @@ class OutboxPort(Protocol):
     def add(self, topic: str, key: str, envelope: Envelope[Any]) -> None: ...
 
 
+class UnitOfWorkPort(Protocol):
+    """What every service's unit of work offers; a service's port adds its repositories as properties."""
+
+    @property
+    def outbox(self) -> OutboxPort: ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
 class UncommittedWorkError(RuntimeError):
     """A handler left a joined unit of work without `commit()`."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol
+
+from common.uow import UnitOfWorkPort
 
 if TYPE_CHECKING:
     import uuid
-    from types import TracebackType
 
-    from common.uow import OutboxPort
     from erp_connector.domain.breaker import BreakerState
     from erp_connector.domain.control import ControlState
     from erp_connector.domain.customer import ErpCustomer
@@ -164,7 +164,7 @@ class AbstractInbox(Protocol):
         """The command's inbox row ends dead, so a replay of it is applied once more."""
 
 
-class AbstractUnitOfWork(Protocol):
+class AbstractUnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction over the erp repositories; nothing is kept unless `commit()` is called."""
 
     @property
@@ -184,17 +184,6 @@ class AbstractUnitOfWork(Protocol):
 
     @property
     def inbox(self) -> AbstractInbox: ...
-
-    @property
-    def outbox(self) -> OutboxPort: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 # `async with uow_factory() as uow:` a transaction of its own (schedulers, HTTP requests).

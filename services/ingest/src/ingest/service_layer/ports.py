@@ -10,14 +10,13 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, Self, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+from common.uow import UnitOfWorkPort
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from common.events.transform import ProcessChanged
     from common.rate_limit import Limit
-    from common.uow import OutboxPort
     from ingest.domain.capture import Capture
     from ingest.domain.clients import Client
     from ingest.domain.deletions import Deletion
@@ -202,7 +201,7 @@ class CustomersRepository(Protocol):
         """The capture's new version, or None when its content is unchanged."""
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction: repositories, outbox events written at `commit()`; rolled back without it."""
 
     @property
@@ -219,16 +218,6 @@ class UnitOfWork(Protocol):
     def processes(self) -> ProcessCatalogRepository: ...
     @property
     def customers(self) -> CustomersRepository: ...
-    @property
-    def outbox(self) -> OutboxPort: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 # A unit of work of its own (`async with uow() as u:`): HTTP requests, start-up jobs, the CLI, metrics.

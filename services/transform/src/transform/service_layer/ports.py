@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol
+
+from common.uow import UnitOfWorkPort
 
 if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
-    from types import TracebackType
 
     from common.events.ingest import EmployeeChanged, HetongRowChanged, ProgressReported
-    from common.uow import OutboxPort
     from transform.domain.cursor import Position
     from transform.domain.line_feed import FeedEntry, FeedNote, FeedWrite, Horizon
     from transform.domain.mapping import FieldMapping, StandardizedRow
@@ -175,7 +175,7 @@ class EmployeeRepository(Protocol):
     async def find(self, number: str) -> EmployeeCopy | None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction: nothing a handler did is kept unless it calls `commit()` (common.uow)."""
 
     @property
@@ -198,17 +198,6 @@ class UnitOfWork(Protocol):
 
     @property
     def employees(self) -> EmployeeRepository: ...
-
-    @property
-    def outbox(self) -> OutboxPort: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 UowFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]

@@ -247,12 +247,18 @@ def sync_request(
 
 
 async def enqueue(pool: asyncpg.Pool, *requests: tuple[bytes, dict[str, str]]) -> None:
-    """What the Kafka subscriber does with a batch, minus Kafka: decode and queue in one transaction."""
+    """What the inbox consumer does with a batch, minus Kafka: decode to typed events, queue in one transaction."""
     from common.delivery import Delivery
+    from common.events.customers import CustomerSyncRequested
+    from common.received import envelope_decoder
+    from common.topics import RULES_CUSTOMER_SYNC_REQUESTED
 
+    decode = envelope_decoder(CustomerSyncRequested)
     batch = [
-        Delivery(
-            "rules.customer-sync-requested.v1", 0, i, None, value, headers, uuid.UUID(headers["event_id"])
+        decode(
+            Delivery(
+                RULES_CUSTOMER_SYNC_REQUESTED, 0, i, None, value, headers, uuid.UUID(headers["event_id"])
+            )
         )
         for i, (value, headers) in enumerate(requests)
     ]

@@ -146,33 +146,26 @@ def running_alerting(folder: Path, group_wait: str = "1s", group_interval: str =
          "--repeat-interval=1h"],
         check=True,
     )  # fmt: skip
+    binary = alertmanager_binary()  # before anything starts: a missing binary must not leak the sinks
     secret = "SEC" + secrets.token_hex(16)
-    log = (folder / "processes.log").open("ab")
-    sinks = subprocess.Popen(
-        [PYTHON, "-m", "alert_sinks", f"--folder={folder}", f"--smtp-port={smtp}", f"--http-port={http}"],
-        stdout=log,
-        stderr=log,
-        env={**os.environ, "ALERT_SINKS_DINGTALK_SECRET": secret},
-    )
-    relay = subprocess.Popen(
-        [PYTHON, "-m", "alert_relay"],
-        stdout=log,
-        stderr=log,
-        env={**os.environ, **relay_env(http, relay_port, secret)},
-    )
-    manager = subprocess.Popen(
-        [alertmanager_binary(), f"--config.file={config}", f"--storage.path={folder / 'am-data'}",
-         f"--web.listen-address=127.0.0.1:{am}", "--cluster.listen-address=", f"--web.external-url=http://127.0.0.1:{am}"],
-        stdout=log,
-        stderr=log,
-    )  # fmt: skip
-    try:
+    with (folder / "processes.log").open("ab") as log, contextlib.ExitStack() as started:
+
+        def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+            proc = subprocess.Popen(args, stdout=log, stderr=log, env={**os.environ, **(env or {})})
+            started.callback(_stop, proc)  # stopped in reverse order of start, whatever fails after
+            return proc
+
+        sinks = start(
+            [PYTHON, "-m", "alert_sinks", f"--folder={folder}", f"--smtp-port={smtp}", f"--http-port={http}"],
+            {"ALERT_SINKS_DINGTALK_SECRET": secret},
+        )
+        relay = start([PYTHON, "-m", "alert_relay"], relay_env(http, relay_port, secret))
+        manager = start(
+            [binary, f"--config.file={config}", f"--storage.path={folder / 'am-data'}",
+             f"--web.listen-address=127.0.0.1:{am}", "--cluster.listen-address=",
+             f"--web.external-url=http://127.0.0.1:{am}"],
+        )  # fmt: skip
         _wait_http(f"http://127.0.0.1:{http}/docs", sinks)
         _wait_http(f"http://127.0.0.1:{relay_port}/readyz", relay)
         _wait_http(f"http://127.0.0.1:{am}/-/ready", manager)
         yield Alerting(folder, f"http://127.0.0.1:{am}")
-    finally:
-        _stop(manager)
-        _stop(relay)
-        _stop(sinks)
-        log.close()

@@ -1,6 +1,6 @@
-"""`make bench CASE=legacy`: the older single-shot cases (G4, G5, A1, ERP), one measurement each, not yet paired.
+"""`make bench CASE=legacy`: the older single-shot cases (A1, ERP), one measurement each, not yet paired.
 
-    BENCH_ROWS=50000 (default; CI mode: 10000)   BENCH_PROGRESS=200 updates at BENCH_RATE=20/s
+    BENCH_ROWS=50000 (default; CI mode: 10000)
 Not part of `make test`: nothing here asserts on speed.
 """
 
@@ -14,13 +14,11 @@ import sys
 
 import orjson
 
-from bench.cases import agent_import, import_e2e
+from bench.cases import agent_import
 from bench.common import OUT, Report, environment
 from tests.support.stack import ServiceProcess
 
 ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
-PROGRESS = int(os.environ.get("BENCH_PROGRESS", "200"))
-RATE = float(os.environ.get("BENCH_RATE", "20"))
 
 
 async def _erp(report: Report) -> None:
@@ -45,17 +43,12 @@ def _print(report: Report) -> None:
 
 async def main() -> None:
     report = Report(figures={"environment": environment()})
-    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform", "transform-progress")}
+    ingest = ServiceProcess("ingest").start()
     try:
-        payloads, _, _ = await import_e2e.run(ROWS, report, services)
-        await import_e2e.materialise(payloads, report)
         await _erp(report)
-        await agent_import.run(
-            report, services["ingest"], n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5"))
-        )
+        await agent_import.run(report, ingest, n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5")))
     finally:
-        for proc in services.values():
-            proc.stop()
+        ingest.stop()
     _print(report)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"report-{report.figures['environment']['at'].replace(':', '')}.json"

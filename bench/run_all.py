@@ -1,6 +1,7 @@
 """`make bench [CASE=G7,G6b]`: same-run ratios as interleaved pairs against hand-written baselines (BENCHMARKS.md).
 
-    CASE=G6b,G6,G7,G7-import,G3,G1,G2,G9 (default: these)   CASE=E2E: history import lines/s, median of BENCH_E2E_RUNS=3   CASE=legacy: G4, G5, A1, ERP (single shots, not yet paired)
+    CASE=G6b,G6,G7,G7-import,G3,G4,G5,G9,G1,G2 (default: these; G5 and G9 come from the same runs)
+    CASE=E2E: history import lines/s, median of BENCH_E2E_RUNS=3   CASE=legacy: A1, ERP (single shots, not yet paired)
     BENCH_PAIRS=5   BENCH_PROGRESS=100 reports per side per pair at BENCH_RATE=20/s
     BENCH_IMPORT_RATE=600 rows/s for G7-import (half of transform's measured capacity)
 Writes bench/results.json (the previous one moves to bench/results.prev.json; `make bench-compare`).
@@ -19,7 +20,7 @@ import httpx
 import orjson
 
 from bench.baselines.raw_proc import raw_service
-from bench.cases import cpu_per_row, e2e_import, paired, transform_cpu, transport
+from bench.cases import consume_apply, e2e_import, materialise, paired, transform_cpu, transport
 from bench.common import admin, environment
 from bench.stats import PairedRatio
 from tests.support.api import create_client, login
@@ -27,15 +28,28 @@ from tests.support.stack import ROOT, ServiceProcess
 
 RESULTS = ROOT / "bench" / "results.json"
 PREVIOUS = ROOT / "bench" / "results.prev.json"
-CASES: dict[str, Callable[[paired.Ctx], Awaitable[PairedRatio]]] = {
-    "G6b": paired.g6b,
-    "G6": paired.g6,
-    "G7": paired.g7_idle,
-    "G7-import": paired.g7_import,
-    "G3": lambda ctx: transform_cpu.g3(ctx.pairs),
-    "G1": lambda ctx: transport.g1(ctx.pairs),
-    "G2": lambda ctx: transport.g2(ctx.pairs),
-    "G9": cpu_per_row.g9,
+Case = Callable[[paired.Ctx], Awaitable[list[PairedRatio]]]
+
+
+def _one(case: Callable[[paired.Ctx], Awaitable[PairedRatio]]) -> Case:
+    async def run(ctx: paired.Ctx) -> list[PairedRatio]:
+        return [await case(ctx)]
+
+    return run
+
+
+_G5_G9: Case = consume_apply.g5_g9  # one set of runs gives both
+CASES: dict[str, Case] = {
+    "G6b": _one(paired.g6b),
+    "G6": _one(paired.g6),
+    "G7": _one(paired.g7_idle),
+    "G7-import": _one(paired.g7_import),
+    "G3": _one(lambda ctx: transform_cpu.g3(ctx.pairs)),
+    "G4": _one(lambda ctx: materialise.g4(ctx.pairs)),
+    "G5": _G5_G9,
+    "G9": _G5_G9,
+    "G1": _one(lambda ctx: transport.g1(ctx.pairs)),
+    "G2": _one(lambda ctx: transport.g2(ctx.pairs)),
 }
 
 
@@ -60,12 +74,15 @@ async def paired_cases(names: list[str], pairs: int) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=300) as http, raw_service() as raw:
             token = await login(http, services["ingest"].url, *await create_client(conn))
             ctx = paired.Ctx(http, services, token, raw, pairs)
+            done: set[int] = set()
             for name in names:
-                sys.stdout.write(f"{name} …\n")
                 if name == "E2E":
+                    sys.stdout.write("E2E …\n")
                     ctx.figures["E2E"] = await e2e_import.e2e(ctx)
-                else:
-                    rows.append((await CASES[name](ctx)).as_json())
+                elif id(CASES[name]) not in done:
+                    done.add(id(CASES[name]))
+                    sys.stdout.write(f"{name} …\n")
+                    rows.extend(r.as_json() for r in await CASES[name](ctx))
         await conn.close()
     finally:
         for proc in services.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pairs import interleaved
+from bench.pairs import interleaved, interleaved_each
 from bench.stats import (
     Goal,
     PairedRatio,
@@ -94,6 +94,36 @@ async def test_interleaved_discards_the_warm_up_and_keeps_pair_order() -> None:
     assert calls == ["A", "B", "A", "B", "B", "A", "A", "B"]
     assert r.ours == (10.0, 30.0, 50.0)  # 999 (warm-up) is gone
     assert r.baseline == (20.0, 40.0, 60.0)
+
+
+async def test_interleaved_each_gives_every_goal_its_own_pairs_from_the_same_runs() -> None:
+    runs = {
+        "A": iter([(0.0, 0.0), (100.0, 2.0), (90.0, 3.0)]),
+        "B": iter([(0.0, 0.0), (200.0, 1.0), (100.0, 1.0)]),
+    }
+
+    def side(name: str):  # type: ignore[no-untyped-def]
+        async def run() -> tuple[float, float]:
+            return next(runs[name])
+
+        return run
+
+    rate, cpu = await interleaved_each((THROUGHPUT, LATENCY), side("A"), side("B"), pairs=2)
+    assert (rate.goal, rate.ours, rate.baseline, rate.ratios) == (
+        THROUGHPUT,
+        (100.0, 90.0),
+        (200.0, 100.0),
+        (0.5, 0.9),
+    )
+    assert (cpu.goal, cpu.ours, cpu.baseline, cpu.ratios) == (LATENCY, (2.0, 3.0), (1.0, 1.0), (2.0, 3.0))
+
+
+async def test_interleaved_each_refuses_a_side_that_returns_the_wrong_number_of_figures() -> None:
+    async def one() -> tuple[float]:
+        return (1.0,)
+
+    with pytest.raises(ValueError, match="1 figures for 2 goals"):
+        await interleaved_each((THROUGHPUT, LATENCY), one, one, pairs=1)
 
 
 def _row(gid: str, med: float, lo: float, hi: float, higher: bool) -> dict[str, object]:

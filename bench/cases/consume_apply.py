@@ -1,13 +1,15 @@
-"""G9: CPU milliseconds per 1 000 lines applied, transform ÷ the G5 raw pipeline, as interleaved pairs.
+"""G5 and G9 from the same interleaved runs: transform consuming a published history import, against the raw
+pipeline on the same envelopes. G5 is lines/s of wall time; G9 is CPU milliseconds per 1 000 lines.
 
 - ours (A): the transform service process applying a history import that ingest published while it was stopped
   (as G5 does): CPU of the transform process plus every PostgreSQL process, sampled with psutil between the
-  first and the last line readable (`transform.products`), divided by the lines applied in between. Its relay
+  first and the last line readable (`transform.products`), divided by the lines applied in between; the wall time
+  between the same two samples gives G5's lines/s. Its relay
   also publishes the `ContractStandardized` events: part of what our process does per line.
 - raw (B): `bench/baselines/raw_pipeline.py` (aiokafka getmany → orjson → the same mapping and statements, inbox
   included, no framework, no relay) on the same published envelopes, in this process: CPU of this process plus
-  every PostgreSQL process from its first record to its last commit.
-Lower is better; CPU is what throughput hides when the load generator or a neighbour is the bottleneck.
+  every PostgreSQL process from its first record to its last commit, and the wall time over the same span.
+For G9 lower is better; CPU is what throughput hides when the load generator or a neighbour is the bottleneck.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import psutil  # type: ignore[import-untyped]
 from bench.baselines import raw_pipeline, raw_produce
 from bench.cases.import_e2e import _wait, http_import
 from bench.common import admin
-from bench.pairs import interleaved
+from bench.pairs import interleaved_each
 from bench.stats import Goal, PairedRatio
 from tests.support.generate import contract_rows
 from tests.support.stack import PG_PORT, ServiceProcess
@@ -30,6 +32,7 @@ from tests.support.stack import PG_PORT, ServiceProcess
 if TYPE_CHECKING:
     from bench.cases.paired import Ctx
 
+G5 = Goal("G5", "transform consume → commit ÷ raw aiokafka → orjson → same statements", "rows/s", 0.80, 0.60)
 G9 = Goal(
     "G9", "CPU ms per 1 000 lines: transform + PostgreSQL ÷ raw pipeline + PostgreSQL", "ms", 1.5, 2.0, False
 )
@@ -75,7 +78,7 @@ async def _published(ctx: Ctx, n: int) -> tuple[str, list[bytes]]:
     return prefix, [bytes(r["payload"]) for r in rows]
 
 
-async def _ours(ctx: Ctx, n: int) -> float:
+async def _ours(ctx: Ctx, n: int) -> tuple[float, float]:
     prefix, _ = await _published(ctx, n)
     service = ServiceProcess("transform").start()
     ctx.services["transform"] = service
@@ -83,16 +86,16 @@ async def _ours(ctx: Ctx, n: int) -> float:
     procs = [psutil.Process(service.proc.pid)]
     conn = await admin()
     try:
-        first: tuple[int, float] | None = None
+        first: tuple[int, float, float] | None = None
         while True:
             count = int(
                 await conn.fetchval(
                     "SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%"
                 )
             )
-            cpu = cpu_seconds(procs) + cpu_seconds(_postgres())
+            cpu, wall = cpu_seconds(procs) + cpu_seconds(_postgres()), time.perf_counter()
             if count and first is None:
-                first = (count, cpu)
+                first = (count, cpu, wall)
             if count >= n:
                 break
             await asyncio.sleep(0.1)
@@ -100,11 +103,12 @@ async def _ours(ctx: Ctx, n: int) -> float:
         await conn.close()
     assert first is not None
     if count == first[0]:
-        raise RuntimeError("G9: every line was applied before the first sample; raise BENCH_G9_ROWS")
-    return 1000 * 1000 * (cpu - first[1]) / (count - first[0])
+        raise RuntimeError("G5/G9: every line was applied before the first sample")
+    lines = count - first[0]
+    return lines / (wall - first[2]), 1000 * 1000 * (cpu - first[1]) / lines
 
 
-async def _raw(payloads: list[bytes]) -> float:
+async def _raw(payloads: list[bytes]) -> tuple[float, float]:
     topic = await raw_produce.fresh_topic()
     me = psutil.Process()
     try:
@@ -113,31 +117,31 @@ async def _raw(payloads: list[bytes]) -> float:
         def cpu_clock() -> float:
             return cpu_seconds([me]) + cpu_seconds(_postgres())
 
-        rate = await raw_pipeline.run(topic, len(payloads), clock=cpu_clock)  # lines per CPU-second
-        return 1000 * 1000 / rate
+        rates = await raw_pipeline.run(topic, len(payloads), cpu_clock=cpu_clock)
+        return rates.rows_per_s, 1000 * 1000 / rates.rows_per_cpu_s
     finally:
         await raw_produce.delete_topic(topic)
 
 
-async def g9(ctx: Ctx, n: int = 5_000) -> PairedRatio:
+async def g5_g9(ctx: Ctx, n: int = 5_000) -> list[PairedRatio]:
     payloads: list[bytes] = []
 
-    async def ours() -> float:
+    async def ours() -> tuple[float, float]:
         return await _ours(ctx, n)
 
-    async def raw() -> float:
+    async def raw() -> tuple[float, float]:
         if not payloads:
             payloads.extend((await _published(ctx, n))[1])
             ctx.services["transform"] = ServiceProcess("transform").start()
         return await _raw(payloads)
 
     started = time.perf_counter()
-    result = await interleaved(
-        G9,
+    results = await interleaved_each(
+        (G5, G9),
         ours,
         raw,
         ctx.pairs,
-        notes=f"{n} lines per side per pair, CPU of the consumer process + PostgreSQL",
+        notes=f"{n} lines per side per pair; G9: CPU of the consumer process + PostgreSQL",
     )
-    ctx.figures["G9-seconds"] = round(time.perf_counter() - started, 1)
-    return result
+    ctx.figures["G5-G9-seconds"] = round(time.perf_counter() - started, 1)
+    return results

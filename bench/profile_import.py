@@ -25,9 +25,10 @@ import psutil  # type: ignore[import-untyped]
 
 from bench.cases.import_e2e import _wait, http_import
 from bench.common import OUT, admin
+from bench.cpu import cpu_seconds, pids_listening, postgres
 from tests.support.api import create_client, login
 from tests.support.generate import contract_rows
-from tests.support.stack import KAFKA_BOOTSTRAP, PG_PORT, ROOT, ServiceProcess
+from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, ServiceProcess
 
 PY_SPY = str(ROOT / ".venv" / "bin" / "py-spy")
 
@@ -56,35 +57,6 @@ def _spy(pid: int, path: Path) -> subprocess.Popen[bytes]:
     """py-spy beside the service: on-CPU samples, 100 per second, raw (collapsed) stacks into `path`."""
     cmd = [PY_SPY, "record", "--pid", str(pid), "--rate", "100", "--format", "raw", "-o", str(path)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _pids_listening(port: int) -> list[int]:
-    out = []
-    for c in psutil.net_connections("tcp"):
-        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
-            out.append(c.pid)
-    return out
-
-
-def _family(pid: int) -> list[psutil.Process]:
-    p = psutil.Process(pid)
-    return [p, *p.children(recursive=True)]
-
-
-def _cpu(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
-def _postgres() -> list[psutil.Process]:
-    """The postmaster listening on our port and its children, re-read at each sample (backends come and go)."""
-    return [p for pid in _pids_listening(PG_PORT) for p in _family(pid)]
 
 
 def summarise(stacks: Path, parts: dict[str, tuple[str, ...]]) -> tuple[int, dict[str, float], list[str]]:
@@ -129,10 +101,10 @@ async def main() -> None:
             await asyncio.sleep(1.5)  # py-spy attaches
             ours = {name: [psutil.Process(s.proc.pid)] for name, s in services.items() if s.proc}
             kafka_port = int(KAFKA_BOOTSTRAP.rsplit(":", 1)[1])
-            kafka = [psutil.Process(pid) for pid in _pids_listening(kafka_port)]
-            before = {k: _cpu(v) for k, v in ours.items()} | {
-                "postgres": _cpu(_postgres()),
-                "kafka": _cpu(kafka),
+            kafka = [psutil.Process(pid) for pid in pids_listening(kafka_port)]
+            before = {k: cpu_seconds(v) for k, v in ours.items()} | {
+                "postgres": cpu_seconds(postgres()),
+                "kafka": cpu_seconds(kafka),
             }
             load = os.getloadavg()
             prefix = f"PR{uuid.uuid4().hex[:6]}-"
@@ -140,9 +112,9 @@ async def main() -> None:
             await http_import(http, url, token, contract_rows(n, seed=22, prefix=prefix))
             await _wait("SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%", n)
             took = time.perf_counter() - started
-            after = {k: _cpu(v) for k, v in ours.items()} | {
-                "postgres": _cpu(_postgres()),
-                "kafka": _cpu(kafka),
+            after = {k: cpu_seconds(v) for k, v in ours.items()} | {
+                "postgres": cpu_seconds(postgres()),
+                "kafka": cpu_seconds(kafka),
             }
         await conn.close()
     finally:

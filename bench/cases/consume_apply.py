@@ -24,10 +24,11 @@ import psutil  # type: ignore[import-untyped]
 from bench.baselines import raw_pipeline, raw_produce
 from bench.cases.import_e2e import _wait, http_import
 from bench.common import admin
+from bench.cpu import cpu_seconds, postgres
 from bench.pairs import interleaved_each
 from bench.stats import Goal, PairedRatio
 from tests.support.generate import contract_rows
-from tests.support.stack import PG_PORT, ServiceProcess
+from tests.support.stack import ServiceProcess
 
 if TYPE_CHECKING:
     from bench.cases.paired import Ctx
@@ -36,26 +37,6 @@ G5 = Goal("G5", "transform consume → commit ÷ raw aiokafka → orjson → sam
 G9 = Goal(
     "G9", "CPU ms per 1 000 lines: transform + PostgreSQL ÷ raw pipeline + PostgreSQL", "ms", 1.5, 2.0, False
 )
-
-
-def _postgres() -> list[psutil.Process]:
-    pids = [
-        c.pid
-        for c in psutil.net_connections("tcp")
-        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == PG_PORT and c.pid
-    ]
-    return [q for pid in pids for q in (psutil.Process(pid), *psutil.Process(pid).children())]
-
-
-def cpu_seconds(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
 
 
 async def _published(ctx: Ctx, n: int) -> tuple[str, list[bytes]]:
@@ -93,7 +74,7 @@ async def _ours(ctx: Ctx, n: int) -> tuple[float, float]:
                     "SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%"
                 )
             )
-            cpu, wall = cpu_seconds(procs) + cpu_seconds(_postgres()), time.perf_counter()
+            cpu, wall = cpu_seconds(procs) + cpu_seconds(postgres()), time.perf_counter()
             if count and first is None:
                 first = (count, cpu, wall)
             if count >= n:
@@ -115,7 +96,7 @@ async def _raw(payloads: list[bytes]) -> tuple[float, float]:
         await raw_produce.produce(topic, [(b"k%d" % i, p) for i, p in enumerate(payloads)])
 
         def cpu_clock() -> float:
-            return cpu_seconds([me]) + cpu_seconds(_postgres())
+            return cpu_seconds([me]) + cpu_seconds(postgres())
 
         rates = await raw_pipeline.run(topic, len(payloads), cpu_clock=cpu_clock)
         return rates.rows_per_s, 1000 * 1000 / rates.rows_per_cpu_s

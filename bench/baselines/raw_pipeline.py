@@ -15,8 +15,6 @@ from bench.scratch import transform_schema
 from common import inbox
 from common.events.ingest import HetongRowChanged
 from tests.support.stack import KAFKA_BOOTSTRAP
-from transform.bootstrap import uow_factory, uow_on
-from transform.service_layer.configuration import ConfigurationCache
 from transform.service_layer.lines import LineChange, apply_lines
 
 
@@ -45,8 +43,8 @@ class Rates:
 async def run(topic: str, n: int, cpu_clock: Callable[[], float] = time.perf_counter) -> Rates:
     """Rows per second of wall time and of `cpu_clock` (G9 passes CPU seconds of this process and PostgreSQL),
     both from the first processed record to the last commit."""
-    async with transform_schema() as (_, pool):
-        config = await ConfigurationCache(uow_factory(pool), 3600).get()
+    async with transform_schema() as scratch:
+        pool, config = scratch.pool, await scratch.configuration()
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=KAFKA_BOOTSTRAP,
@@ -66,7 +64,7 @@ async def run(topic: str, n: int, cpu_clock: Callable[[], float] = time.perf_cou
                     parsed = [decode_change(r.value) for r in records]
                     async with pool.acquire() as conn, conn.transaction():
                         fresh = await inbox.claim(conn, "raw", [i for i, _ in parsed])
-                        await apply_lines(uow_on(conn), [c for i, c in parsed if i in fresh], config)
+                        await apply_lines(scratch.uow_on(conn), [c for i, c in parsed if i in fresh], config)
                     await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
                     done += len(records)
             return Rates(n / (time.perf_counter() - first), n / (cpu_clock() - first_cpu))

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaClient
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from common.gc_tuning import tune_collector
 from common.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -111,8 +112,10 @@ def serve(
     if problem:
         _fail(f"{service}: {problem}")
     log.info("%s: starting on http://%s:%s", service, settings.host, settings.port)
+    app = create_app(settings)
+    tune_collector(settings.gc)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
+from common.gc_tuning import GcSettings
+
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "password", "your_secure_secret"})
 
 
@@ -104,6 +106,7 @@ class ServiceSettingsMixin(BaseModel):
     retry: RetrySettings = RetrySettings()
     retention: RetentionSettings = RetentionSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()  # per client, in the shared request path
+    gc: GcSettings = GcSettings()  # common.gc_tuning: the collector, tuned for batch work
 
     @model_validator(mode="after")
     def _secrets_are_real(self) -> ServiceSettingsMixin:

@@ -392,7 +392,13 @@ def line_event(
 
 
 def report_event(
-    contract_no: str, process: str, status: str = "已完成", *, version: int = 1, by: str = "worker_zhang"
+    contract_no: str,
+    process: str,
+    status: str = "已完成",
+    *,
+    version: int = 1,
+    by: str = "worker_zhang",
+    at: datetime = T0,
 ) -> ProgressReported:
     return ProgressReported(
         contract_no=contract_no,
@@ -401,9 +407,9 @@ def report_event(
         status=status,
         version=version,
         updated_by=by,
-        update_time=T0,
+        update_time=at,
         client_id="mini",
-        received_at=T0,
+        received_at=at,
     )
 
 

@@ -30,6 +30,7 @@ from common.metrics import Metrics
 from common.received import envelope_decoder
 from common.settings import RetrySettings
 from tests.support.schemas import scratch_schema
+from tests.transform.fakes import report_event
 from transform.adapters.feed import read_after
 from transform.adapters.locks import PostgresLocks, lock_contracts
 from transform.adapters.progress_repository import lines_of
@@ -61,22 +62,6 @@ class Record:
     @property
     def headers(self) -> list[tuple[str, bytes]]:
         return [("event_id", self.event_id.encode())]
-
-
-def _report(
-    c: str, process: str, by: str, at: datetime, *, status: str = "已完成", version: int = 1
-) -> ProgressReported:
-    return ProgressReported(
-        contract_no=c,
-        product_id="P1",
-        process=process,
-        status=status,
-        version=version,
-        updated_by=by,
-        update_time=at,
-        client_id="mini",
-        received_at=at,
-    )
 
 
 async def _seed_line(pool: asyncpg.Pool, config: ConfigurationCache, c: str) -> None:
@@ -142,7 +127,7 @@ async def test_a_report_waiting_on_the_contract_lock_is_not_overtaken_in_the_fee
         config = ConfigurationCache(uow_factory(pool), 3600)
         await config.seed_defaults()
         await _seed_line(pool, config, c)
-        newer = _report(c, "热喷涂", "worker_zhang", T0 + timedelta(minutes=2))
+        newer = report_event(c, "热喷涂", by="worker_zhang", at=T0 + timedelta(minutes=2))
         consumer = _consumer(pool, schema, config)
         async with pool.acquire() as other:
             tx = other.transaction()
@@ -150,7 +135,7 @@ async def test_a_report_waiting_on_the_contract_lock_is_not_overtaken_in_the_fee
             await lock_contracts(other, [c])  # the other consumer is inside its transaction for this contract
             reporting = asyncio.create_task(consumer.handle([_record(newer)]))
             await _waiting_on_a_lock(pool)
-            older = _report(c, "喷砂", "worker_li", T0 + timedelta(minutes=1))
+            older = report_event(c, "喷砂", by="worker_li", at=T0 + timedelta(minutes=1))
             await apply_reports(uow_on(other), [ReportChange(older, older.update_time)], await config.get())
             await tx.commit()
         await asyncio.wait_for(reporting, 30)
@@ -182,7 +167,7 @@ async def _round(pool: asyncpg.Pool, schema: str, config: ConfigurationCache, rn
                 v = next(versions)
                 at = T0 + timedelta(seconds=v)
                 status = rng.choice(("进行中", "已完成"))
-                batch.append(_report(c, rng.choice(PROCESSES), f"w{n}", at, status=status, version=v))
+                batch.append(report_event(c, rng.choice(PROCESSES), status, by=f"w{n}", at=at, version=v))
             await consumer.handle([_record(r) for r in batch])
 
     await asyncio.wait_for(asyncio.gather(*(consume(n) for n in range(CONSUMERS))), 120)

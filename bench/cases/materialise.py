@@ -22,6 +22,7 @@ from bench.scratch import Scratch, transform_schema
 from bench.stats import Goal, PairedRatio
 from common import outbox, topics
 from common.events.ingest import HetongRowChanged
+from transform.adapters.feed import append_feed
 from transform.domain.line_feed import FeedWrite
 from transform.domain.mapping import standardize
 from transform.service_layer.configuration import Configuration
@@ -105,8 +106,8 @@ async def _same_statements(scratch: Scratch, p: _Prepared) -> None:
         await uow.lines.reports_for(p.contracts)
         await uow.lines.save(p.writes)
         await uow.lines.delete([])
-        await uow.feed.append(p.feed)
         await outbox.add(conn, scratch.schema, p.outbox_rows)
+        await append_feed(conn, p.feed)  # last, as the unit of work's commit writes it
 
 
 async def _baseline(changes: list[LineChange], left: dict[str, int] | None = None) -> float:

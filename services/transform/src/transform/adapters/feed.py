@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING
 import orjson
 
 from common.retention import RetentionPolicy
-from transform.domain.cursor import Position
+from transform.domain.cursor import START, Position
 from transform.domain.line_feed import FeedEntry, FeedWrite, Horizon
 
 if TYPE_CHECKING:
     import asyncpg
 
 __all__ = ["FeedEntry", "FeedWrite", "Horizon", "PostgresFeed", "PostgresFeedReader"]
-
-_MAX_SEQ = 2**62
 
 
 async def append_feed(conn: asyncpg.Connection, items: list[FeedWrite]) -> None:
@@ -40,25 +38,6 @@ async def append_feed(conn: asyncpg.Connection, items: list[FeedWrite]) -> None:
     )
 
 
-# The feed serves a row only once no transaction that could still add a row before it is running. Not
-# pg_snapshot_xmin: that is cluster-wide, so any long transaction anywhere (another database, another service's
-# schema, a session idle in transaction) would stall the feed for as long as it stays open. Only sessions in this
-# database whose role may insert into change_feed count. The snapshot's xmax is read at the statement's start,
-# before pg_stat_activity is scanned: a writer without an xid then gets one >= xmax, so it cannot commit a row
-# below the bound. 32-bit backend xids are widened with the epoch of xmax (they are within 2^31 of it).
-_WRITERS_BOUND = """
-WITH n AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS x8),
-writers AS (
-  SELECT backend_xid::text::bigint AS x32 FROM pg_stat_activity
-  WHERE datname = current_database() AND backend_xid IS NOT NULL
-    AND has_table_privilege(usesysid, 'change_feed'::regclass, 'INSERT')
-  UNION ALL
-  SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database = current_database())
-SELECT least(n.x8, min(n.x8 + ((w.x32 - n.x8 % 4294967296 + 6442450944) % 4294967296 - 2147483648)))
-FROM n LEFT JOIN writers w ON true GROUP BY n.x8
-"""
-
-
 # Two index lookups (updated_at, recorded_at) rather than one OR, which the planner answers with a scan.
 FIRST_CHANGE_SINCE = """
 SELECT least(
@@ -68,28 +47,22 @@ SELECT least(
 """
 
 
-async def writers_bound(conn: asyncpg.Connection) -> int:
-    """The txid below which every feed writer has finished. Run it in a statement of its own BEFORE the read:
-    a writer that ends after this scan is then either counted here or visible to the read's later snapshot."""
-    return int(await conn.fetchval(_WRITERS_BOUND))
+# The newest position a snapshot sees: every row committed later comes after it (migration 0052).
+LAST_POSITION = "SELECT txid::text::bigint AS txid, seq FROM change_feed ORDER BY txid DESC, seq DESC LIMIT 1"
 
 
-async def read_after(
-    conn: asyncpg.Connection, after: Position, limit: int, bound: int | None = None
-) -> list[FeedEntry]:
-    """Rows past `after` from transactions older than every feed writer still running."""
-    if bound is None:
-        bound = await writers_bound(conn)
+async def read_after(conn: asyncpg.Connection, after: Position, limit: int) -> list[FeedEntry]:
+    """Rows past `after`. Feed writers insert one at a time and commit before the next may insert (migration
+    0052), so positions follow commit order: whatever a snapshot sees, it sees every row before it."""
     rows = await conn.fetch(
         """SELECT txid::text::bigint AS txid, seq, contract_no, product_id, progress_percentage, current_process,
                   updated_at, updated_by, deleted, processes
            FROM change_feed
-           WHERE (txid, seq) > ($1::text::xid8, $2::bigint) AND txid < $4::text::xid8
+           WHERE (txid, seq) > ($1::text::xid8, $2::bigint)
            ORDER BY txid, seq LIMIT $3""",
         str(after.txid),
         after.seq,
         limit,
-        str(bound),
     )
     return [
         FeedEntry(
@@ -107,24 +80,19 @@ async def read_after(
     ]
 
 
-async def position_before(
-    conn: asyncpg.Connection, since: datetime, overlap_s: int, bound: int | None = None
-) -> Position:
+async def position_before(conn: asyncpg.Connection, since: datetime, overlap_s: int) -> Position:
     """A timestamp from an old client becomes the position just before the first change it may lack.
 
-    The window is widened by `overlap_s`: duplicates are possible, gaps are not.
+    The window is widened by `overlap_s`: duplicates are possible, gaps are not. With no such change yet, the
+    newest position: a change a running writer commits later comes after it.
     """
-    if bound is None:
-        bound = await writers_bound(conn)
     edge = since - timedelta(seconds=overlap_s)
     row = await conn.fetchrow(FIRST_CHANGE_SINCE, edge)
     assert row is not None
-    # A feed writer still running may yet commit a matching change: stay before all of them too.
-    before_running = Position(bound - 1, _MAX_SEQ)
-    if row["first"] is None:
-        return before_running
-    first = Position(row["first"][0], row["first"][1] - 1)
-    return min(first, before_running)
+    if row["first"] is not None:
+        return Position(row["first"][0], row["first"][1] - 1)
+    last = await conn.fetchrow(LAST_POSITION)
+    return START if last is None else Position(last["txid"], last["seq"])
 
 
 async def horizon(conn: asyncpg.Connection) -> Horizon | None:
@@ -150,39 +118,44 @@ async def seconds_since_last_change(pool: asyncpg.Pool) -> float:
 
 
 class PostgresFeed:
-    """transform.service_layer.ports.FeedRepository on one connection."""
+    """transform.service_layer.ports.FeedRepository on one connection. Items are written by `flush`, which the
+    unit of work calls last before COMMIT: the insert takes the feed's commit-order lock (migration 0052), and
+    every other feed writer waits from then until this transaction ends, so nothing else may follow it."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self._items: list[FeedWrite] = []
 
     async def append(self, items: list[FeedWrite]) -> None:
+        self._items += items
+
+    async def flush(self) -> None:
+        items, self._items = self._items, []
         await append_feed(self._conn, items)
 
 
 class _Snapshot:
-    def __init__(self, conn: asyncpg.Connection, bound: int) -> None:
-        self._conn, self._bound = conn, bound
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
 
     async def horizon(self) -> Horizon | None:
         return await horizon(self._conn)
 
     async def position_before(self, since: datetime, overlap_s: int) -> Position:
-        return await position_before(self._conn, since, overlap_s, self._bound)
+        return await position_before(self._conn, since, overlap_s)
 
     async def read_after(self, after: Position, limit: int) -> list[FeedEntry]:
-        return await read_after(self._conn, after, limit, self._bound)
+        return await read_after(self._conn, after, limit)
 
 
 class PostgresFeedReader:
-    """transform.service_layer.ports.FeedReader: the writers' bound first, then one read-only snapshot."""
+    """transform.service_layer.ports.FeedReader: one read-only snapshot per page."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[_Snapshot]:
-        async with self._pool.acquire() as conn:
-            bound = await writers_bound(conn)  # before the read's snapshot (see writers_bound)
-            # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                yield _Snapshot(conn, bound)
+        # One snapshot for the horizon and the page: retention committing in between cannot open a silent gap.
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            yield _Snapshot(conn)

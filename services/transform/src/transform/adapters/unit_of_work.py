@@ -39,3 +39,8 @@ class PostgresUnitOfWork(PgUnitOfWork):
         self.configuration = PostgresConfiguration(conn)
         self.catalog = PostgresCatalog(conn)
         self.employees = PostgresEmployees(conn)
+
+    async def commit(self) -> None:
+        await super().commit()  # the outbox rows
+        # Last: from its insert until this transaction ends, every other feed writer waits (migration 0052).
+        await self.feed.flush()

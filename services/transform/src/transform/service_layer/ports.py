@@ -96,7 +96,7 @@ class ProgressRepository(Protocol):
 
 class FeedRepository(Protocol):
     async def append(self, items: list[FeedWrite]) -> None:
-        """Append items to the pending-updates feed (in this transaction)."""
+        """Append items to the pending-updates feed, in this transaction (written at commit, last)."""
 
 
 class Locks(Protocol):
@@ -205,7 +205,7 @@ UowFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 
 class FeedSnapshot(Protocol):
-    """The feed as one read-only snapshot sees it, bounded by the feed writers still running."""
+    """The feed as one read-only snapshot sees it: positions follow commit order, so it has no gaps."""
 
     async def horizon(self) -> Horizon | None: ...
 

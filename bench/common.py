@@ -11,9 +11,28 @@ from typing import Any
 
 import asyncpg
 
-from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, admin_dsn
+from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, ServiceProcess, admin_dsn
+from transform.config import Settings as TransformSettings
 
 OUT = ROOT / "bench" / "out"
+
+
+def _shipped(setting: str) -> str:
+    return str(TransformSettings.model_fields[setting].default)
+
+
+# The test stack runs transform's whole-table consistency check every 2 s and rereads its configuration every
+# second; measured, that check alone took a third of PostgreSQL's CPU during an import. Benchmarks run as shipped.
+SHIPPED_CADENCE = {
+    "TRANSFORM_CONSISTENCY_CHECK_S": _shipped("consistency_check_s"),
+    "TRANSFORM_CONSISTENCY_FIRST_CHECK_S": _shipped("consistency_first_check_s"),
+    "TRANSFORM_CONFIG_RELOAD_S": _shipped("config_reload_s"),
+}
+
+
+def shipped_service(name: str) -> ServiceProcess:
+    """A service process with the shipped schedules rather than the tests' fast ones (started by the caller)."""
+    return ServiceProcess(name, extra_env=SHIPPED_CADENCE if name.startswith("transform") else {})
 
 
 @dataclass

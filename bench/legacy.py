@@ -15,8 +15,7 @@ import sys
 import orjson
 
 from bench.cases import agent_import
-from bench.common import OUT, Report, environment
-from tests.support.stack import ServiceProcess
+from bench.common import OUT, Report, environment, shipped_service
 
 ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
 
@@ -43,7 +42,7 @@ def _print(report: Report) -> None:
 
 async def main() -> None:
     report = Report(figures={"environment": environment()})
-    ingest = ServiceProcess("ingest").start()
+    ingest = shipped_service("ingest").start()
     try:
         await _erp(report)
         await agent_import.run(report, ingest, n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5")))

@@ -23,12 +23,12 @@ from pathlib import Path
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from bench.cases.import_e2e import _wait, http_import
-from bench.common import OUT, admin
+from bench.cases.import_e2e import http_import, wait_readable
+from bench.common import OUT, admin, shipped_service
 from bench.cpu import cpu_seconds, pids_listening, postgres
 from tests.support.api import create_client, login
 from tests.support.generate import contract_rows
-from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, ServiceProcess
+from tests.support.stack import KAFKA_BOOTSTRAP, ROOT
 
 PY_SPY = str(ROOT / ".venv" / "bin" / "py-spy")
 
@@ -82,7 +82,7 @@ async def main() -> None:
     n = int(os.environ.get("BENCH_ROWS", "10000"))
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform", "transform-progress")}
+    services = {name: shipped_service(name).start() for name in ("ingest", "transform", "transform-progress")}
     spies: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
     try:
         conn = await admin()
@@ -91,7 +91,7 @@ async def main() -> None:
             url = services["ingest"].url
             warm = f"PW{uuid.uuid4().hex[:6]}-"
             await http_import(http, url, token, contract_rows(1000, seed=21, prefix=warm))
-            await _wait("SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", warm + "%", 1000)
+            await wait_readable(warm, 1000)
             for name in ("ingest", "transform"):
                 proc = services[name].proc
                 assert proc is not None
@@ -110,7 +110,7 @@ async def main() -> None:
             prefix = f"PR{uuid.uuid4().hex[:6]}-"
             started = time.perf_counter()
             await http_import(http, url, token, contract_rows(n, seed=22, prefix=prefix))
-            await _wait("SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%", n)
+            await wait_readable(prefix, n)
             took = time.perf_counter() - started
             after = {k: cpu_seconds(v) for k, v in ours.items()} | {
                 "postgres": cpu_seconds(postgres()),

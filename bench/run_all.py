@@ -21,10 +21,10 @@ import orjson
 
 from bench.baselines.raw_proc import raw_service
 from bench.cases import consume_apply, e2e_import, materialise, paired, transform_cpu, transport
-from bench.common import admin, environment
+from bench.common import admin, environment, shipped_service
 from bench.stats import PairedRatio
 from tests.support.api import create_client, login
-from tests.support.stack import ROOT, ServiceProcess
+from tests.support.stack import ROOT
 
 RESULTS = ROOT / "bench" / "results.json"
 PREVIOUS = ROOT / "bench" / "results.prev.json"
@@ -67,7 +67,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 async def paired_cases(names: list[str], pairs: int) -> dict[str, Any]:
-    services = {name: ServiceProcess(name).start() for name in ("ingest", "transform", "transform-progress")}
+    services = {name: shipped_service(name).start() for name in ("ingest", "transform", "transform-progress")}
     rows: list[dict[str, Any]] = []
     try:
         conn = await admin()

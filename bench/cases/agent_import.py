@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import Ratio, Report, admin
+from bench.common import Ratio, Report, admin, shipped_service
 from tests.support.api import create_client
 from tests.support.generate import contract_rows
 from tests.support.stack import PG_PORT, PYTHON, ROOT, ServiceProcess
@@ -307,7 +307,7 @@ def main() -> None:
         sys.stdout.write(json.dumps(handlers[kind](*args)) + "\n")
         return
     report = Report()
-    ingest = ServiceProcess("ingest").start()
+    ingest = shipped_service("ingest").start()
     try:
         asyncio.run(run(report, ingest))
     finally:

@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING
 import psutil  # type: ignore[import-untyped]
 
 from bench.baselines import raw_pipeline, raw_produce
-from bench.cases.import_e2e import _wait, http_import
-from bench.common import admin
+from bench.cases.import_e2e import _wait, count_readable, http_import
+from bench.common import admin, shipped_service
 from bench.cpu import cpu_seconds, postgres
 from bench.pairs import interleaved_each
 from bench.stats import Goal, PairedRatio
 from tests.support.generate import contract_rows
-from tests.support.stack import ServiceProcess
 
 if TYPE_CHECKING:
     from bench.cases.paired import Ctx
@@ -61,7 +60,7 @@ async def _published(ctx: Ctx, n: int) -> tuple[str, list[bytes]]:
 
 async def _ours(ctx: Ctx, n: int) -> tuple[float, float]:
     prefix, _ = await _published(ctx, n)
-    service = ServiceProcess("transform").start()
+    service = shipped_service("transform").start()
     ctx.services["transform"] = service
     assert service.proc is not None
     procs = [psutil.Process(service.proc.pid)]
@@ -69,11 +68,7 @@ async def _ours(ctx: Ctx, n: int) -> tuple[float, float]:
     try:
         first: tuple[int, float, float] | None = None
         while True:
-            count = int(
-                await conn.fetchval(
-                    "SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%"
-                )
-            )
+            count = await count_readable(conn, prefix)
             cpu, wall = cpu_seconds(procs) + cpu_seconds(postgres()), time.perf_counter()
             if count and first is None:
                 first = (count, cpu, wall)
@@ -113,7 +108,7 @@ async def g5_g9(ctx: Ctx, n: int = 5_000) -> list[PairedRatio]:
     async def raw() -> tuple[float, float]:
         if not payloads:
             payloads.extend((await _published(ctx, n))[1])
-            ctx.services["transform"] = ServiceProcess("transform").start()
+            ctx.services["transform"] = shipped_service("transform").start()
         return await _raw(payloads)
 
     started = time.perf_counter()

@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-from bench.cases.import_e2e import _wait, http_import
+from bench.cases.import_e2e import http_import, wait_readable
 from bench.cases.paired import Ctx
 from tests.support.generate import contract_rows
 
@@ -25,7 +25,7 @@ async def e2e(ctx: Ctx) -> dict[str, Any]:
         rows = contract_rows(n, seed=11 + i, prefix=prefix)
         started = time.perf_counter()
         await http_import(ctx.http, ctx.services["ingest"].url, ctx.token, rows)
-        await _wait("SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%", n)
+        await wait_readable(prefix, n)
         rates.append(n / (time.perf_counter() - started))
         print(f"  E2E run {i + 1}/{runs}: {rates[-1]:,.0f} lines/s")
     return {

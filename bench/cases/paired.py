@@ -14,7 +14,7 @@ import orjson
 
 from bench.baselines.raw_proc import RawService
 from bench.cases import progress_latency as g7
-from bench.cases.import_e2e import BATCH, _wait
+from bench.cases.import_e2e import BATCH, wait_readable
 from bench.pairs import interleaved
 from bench.stats import Goal, PairedRatio, latency_summary, new_histogram
 from tests.support.api import bearer
@@ -120,7 +120,7 @@ async def _progress_contracts(ctx: Ctx) -> list[str]:
         headers=bearer(ctx.token),
     )
     r.raise_for_status()
-    await _wait("SELECT count(*) FROM transform.products WHERE contract_no LIKE $1", prefix + "%", 200)
+    await wait_readable(prefix, 200)
     return sorted({str(row["合同编号"]) for row in rows})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -56,3 +58,33 @@ async def test_the_schedule_exports_findings_and_survives_a_failed_round() -> No
     )
     assert registry.get_sample_value("rollsync_consistency_findings", {"branch": "reports_not_applied"}) == 0
     assert (registry.get_sample_value("rollsync_consistency_checked_timestamp_seconds") or 0) > 0
+
+
+async def test_the_first_check_waits_after_start_but_never_longer_than_the_interval() -> None:
+    calls: list[float] = []
+
+    async def report(sample: int) -> dict[str, Any]:
+        calls.append(time.monotonic())
+        return REPORT
+
+    slow = ConsistencySchedule(report, CollectorRegistry(), interval_s=3600, first_after_s=0.3)
+    started = time.monotonic()
+    slow.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert calls == [], "the first check ran at start (a restarted service checks while it catches up)"
+        await eventually(lambda: _true(bool(calls)), timeout_s=5, every_s=0.02)
+        assert calls[0] - started >= 0.3
+    finally:
+        await slow.stop()
+    capped = ConsistencySchedule(report, CollectorRegistry(), interval_s=0.05, first_after_s=3600)
+    calls.clear()
+    capped.start()
+    try:
+        await eventually(lambda: _true(len(calls) >= 2), timeout_s=5, every_s=0.02)
+    finally:
+        await capped.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value

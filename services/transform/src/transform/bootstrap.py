@@ -110,7 +110,10 @@ def subscriptions(settings: Settings, config: ConfigurationCache) -> list[Subscr
 
 def consistency_schedule(settings: Settings, pool: asyncpg.Pool, metrics: Metrics) -> ConsistencySchedule:
     return ConsistencySchedule(
-        lambda sample: queries.consistency(pool, sample), metrics.registry, settings.consistency_check_s
+        lambda sample: queries.consistency(pool, sample),
+        metrics.registry,
+        settings.consistency_check_s,
+        settings.consistency_first_check_s,
     )
 
 

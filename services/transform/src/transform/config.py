@@ -31,6 +31,7 @@ class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, FileSettings):
     config_reload_s: float = Field(default=30.0, gt=0)
     # The scheduled consistency check (rollsync_consistency_findings, alert RollsyncConsistencyFindings).
     consistency_check_s: float = Field(default=3600.0, gt=0)
+    consistency_first_check_s: float = Field(default=300.0, ge=0, description="After start (≤ the interval)")
     # A reconciliation digest is ~150 bytes per contract: 20 000 contracts fit in 4 MiB.
     max_body_bytes: int = 4 * 1024 * 1024
     reconcile_max_contracts: int = Field(default=20_000, ge=1, le=100_000)

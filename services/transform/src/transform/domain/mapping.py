@@ -90,7 +90,7 @@ class _RowAssembly:
         self.catalog = catalog
         self.processes = catalog.column_processes  # aliases and former names resolve to the process
         self.fields: dict[str, object] = dict.fromkeys(mapping.targets)
-        self.statuses: dict[str, ProcessStatus | None] = dict.fromkeys(sorted(catalog.route_process_names))
+        self.statuses: dict[str, ProcessStatus | None] = dict.fromkeys(catalog.sorted_route_process_names)
         self.issues: list[NormalizationIssue] = []
         self.unknown_columns: dict[str, object] = {}
         self.unknown_statuses: dict[str, str] = {}

@@ -54,6 +54,10 @@ class ProcessRoute:
     def step_names(self) -> tuple[str, ...]:
         return tuple(step.name for step in self.steps)
 
+    @cached_property  # read for every line's states
+    def seqs(self) -> Mapping[str, int]:
+        return MappingProxyType({step.name: step.seq for step in self.steps})
+
 
 @dataclass(frozen=True)
 class TypeRule:
@@ -89,6 +93,10 @@ class ProcessCatalog:
         """Every process that some route uses: a line has a state for each (NULL: not applicable)."""
         return frozenset(name for route in self.routes.values() for name in route.step_names)
 
+    @cached_property  # every line starts from these, in this order
+    def sorted_route_process_names(self) -> tuple[str, ...]:
+        return tuple(sorted(self.route_process_names))
+
     @cached_property
     def process_names(self) -> frozenset[str]:
         """Every process of the catalogue or some route: the hetong columns that hold a status. One on no
@@ -120,10 +128,13 @@ class ProcessCatalog:
             product_type = self._type_from_name(row_fields.get("product_name"))
         return self.routes[product_type]
 
+    @cached_property
+    def _rule_keys(self) -> tuple[tuple[str, str], ...]:
+        return tuple((type_key(r.pattern_in_product_name), r.product_type) for r in self.type_rules)
+
     def _type_from_name(self, product_name: object) -> str:
         name = type_key(product_name)
-        matches = (r.product_type for r in self.type_rules if type_key(r.pattern_in_product_name) in name)
-        return next(matches, self.default_type)
+        return next((product_type for key, product_type in self._rule_keys if key in name), self.default_type)
 
 
 def catalog_from_rows(

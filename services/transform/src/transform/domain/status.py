@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 
 from transform.domain.normalize import normalize_text
 
@@ -75,6 +76,7 @@ _LOOKUP: Mapping[str, ProcessStatus] = {
 }
 
 
+@lru_cache(maxsize=1024)  # a handful of words, parsed for every process of every line (bench G3 profile)
 def parse_status(word: str) -> ProcessStatus | None:
     """The status a word means, or None when the word is not in the vocabulary."""
     return _LOOKUP.get(_key(word))

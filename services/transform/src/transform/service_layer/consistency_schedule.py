@@ -1,6 +1,7 @@
 """The consistency report on a schedule (issue 11): findings per branch as a gauge, for RollsyncConsistencyFindings.
 
-Runs the same queries as GET /reports/consistency every TRANSFORM_CONSISTENCY_CHECK_S (default hourly) and sets
+Runs the same queries as GET /reports/consistency every TRANSFORM_CONSISTENCY_CHECK_S (default hourly, the first
+TRANSFORM_CONSISTENCY_FIRST_CHECK_S after start, default 5 min, never later than the interval) and sets
 rollsync_consistency_findings{branch}. List branches are sampled: a count is at most SAMPLE (the alert only asks
 "any?"; the report lists them). A failed round keeps the previous values and is logged; the next round retries.
 """
@@ -40,8 +41,12 @@ class ConsistencySchedule:
         report: Callable[[int], Awaitable[dict[str, Any]]],
         registry: CollectorRegistry,
         interval_s: float,
+        first_after_s: float = 0.0,
     ) -> None:
         self._report, self._interval = report, interval_s
+        # The check reads whole tables (seconds of database CPU on a large one): not at the very moment a
+        # restarted service catches up on its backlog, and not once per restart of a crash loop.
+        self._first_after = min(first_after_s, interval_s)
         self._findings = Gauge(
             "rollsync_consistency_findings",
             "Findings of the last scheduled consistency check, per report branch",
@@ -72,6 +77,7 @@ class ConsistencySchedule:
                 await self._task
 
     async def _run(self) -> None:
+        await asyncio.sleep(self._first_after)
         while True:
             try:
                 found = await self.check_once()

@@ -54,7 +54,7 @@ def line_write(
 ) -> LineWrite:
     e = change.event
     route = config.catalog.route_for(std.fields)
-    seqs = {s.name: s.seq for s in route.steps}
+    seqs = route.seqs
     states = dict(prior)
     for i, (process, status) in enumerate(std.process_statuses.items()):
         word = status.value if status is not None else None

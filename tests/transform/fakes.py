@@ -40,6 +40,11 @@ class FakeTables:
     feed: list[FeedWrite] = field(default_factory=list)
 
 
+def _upserted(stored: dict[str, ProcessState], written: list[ProcessState]) -> dict[str, ProcessState]:
+    """As product_processes' upsert: a written state replaces its row, a state not written keeps its row."""
+    return {**stored, **{s.process: s for s in written}}
+
+
 class FakeLines:
     def __init__(self, t: FakeTables) -> None:
         self.t = t
@@ -68,7 +73,7 @@ class FakeLines:
             self.t.heads[key] = LineHead(w.event.version, deleted=False)
             self.t.lines[key] = w
             self.t.product_types[key] = w.product_type
-            self.t.states[key] = {s.process: s for s in w.states}
+            self.t.states[key] = _upserted(self.t.states.get(key, {}), w.states)
             self.t.progress[key] = w.progress
 
     async def delete(self, events: list[HetongRowChanged]) -> None:
@@ -110,7 +115,7 @@ class FakeProgress:
         self, line: LineState, states: list[ProcessState], progress: Progress, by: str, at: datetime
     ) -> None:
         key = (line.contract_no, line.product_id)
-        self.t.states[key] = {s.process: s for s in states}
+        self.t.states[key] = _upserted(self.t.states.get(key, {}), states)
         self.t.progress[key] = progress
 
 

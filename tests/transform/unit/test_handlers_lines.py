@@ -94,6 +94,36 @@ async def test_a_deleted_line_that_comes_back_is_announced_to_the_feed() -> None
     assert [(i.deleted, i.updated_by) for i in uow.tables.feed] == [(True, "agent"), (False, "agent")]
 
 
+async def test_only_states_with_something_to_say_are_stored() -> None:
+    """A line is read with a state per process of every route (10 of 15 blank in an import): issue 12."""
+    uow = FakeTransformUnitOfWork()
+    await apply_lines(uow, _changes(line_event("HT1")), CONFIG)
+
+    assert set(uow.tables.states[("HT1", "P1")]) == {"基辊加工", "喷砂", "热喷涂"}
+    (written,) = uow.tables.lines.values()
+    assert {s.process for s in written.states} == {"基辊加工", "喷砂", "热喷涂"}
+
+
+async def test_a_status_the_clerk_clears_is_stored_cleared() -> None:
+    uow = FakeTransformUnitOfWork()
+    await apply_lines(uow, _changes(line_event("HT1")), CONFIG)
+    await apply_lines(uow, _changes(line_event("HT1", 2, 喷砂="")), CONFIG)
+
+    assert uow.tables.states[("HT1", "P1")]["喷砂"].uploaded_status is None
+    assert uow.tables.progress[("HT1", "P1")].current_process != "喷砂"
+
+
+async def test_a_report_on_a_process_without_a_stored_state_takes_its_place_in_the_route() -> None:
+    uow = FakeTransformUnitOfWork()
+    await apply_lines(uow, _changes(line_event("HT1")), CONFIG)
+    assert "陶瓷磨削" not in uow.tables.states[("HT1", "P1")]
+    report = report_event("HT1", "陶瓷磨削", "进行中")
+    await apply_reports(uow, [ReportChange(report, report.update_time)], CONFIG)
+
+    seq = CONFIG.catalog.routes["anilox"].seqs["陶瓷磨削"]
+    assert uow.tables.states[("HT1", "P1")]["陶瓷磨削"].seq == seq < 1000
+
+
 async def test_a_failing_write_commits_nothing_and_publishes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     uow = FakeTransformUnitOfWork()
 

@@ -10,8 +10,10 @@ neither beat later uploads nor reorder reports; `update_time` is kept only to sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,16 @@ class ProcessState:
     @property
     def effective(self) -> str | None:
         return self.reported_status if self.report_counts else self.uploaded_status
+
+    @property
+    def blank(self) -> bool:
+        """Says nothing that no state at all would not: no status from either side, no column of its own.
+        A line is read with a state per process of every route, most of them blank (issue 12)."""
+        return (
+            self.uploaded_status is None
+            and self.reported_status is None
+            and self.column in (None, self.process)
+        )
 
 
 def after_upload(
@@ -106,9 +118,13 @@ class Report:
 
 
 def overlay(
-    states: dict[str, ProcessState], reports: list[Report], product_id: str
+    states: dict[str, ProcessState],
+    reports: list[Report],
+    product_id: str,
+    seqs: Mapping[str, int] = MappingProxyType({}),
 ) -> dict[str, ProcessState]:
-    """Apply the reports that concern this line and are newer than what the line already holds."""
+    """Apply the reports that concern this line and are newer than what the line already holds. A process the
+    line holds no state for takes its place in the line's route (`seqs`), or comes after the route."""
     merged = dict(states)
     for r in sorted(reports, key=lambda r: r.time):
         if r.product_id not in (None, product_id):
@@ -116,7 +132,7 @@ def overlay(
         prev = merged.get(r.process)
         held = prev.report_time if prev else None
         if held is None or r.time > held:
-            seq = prev.seq if prev else 1000 + len(merged)
+            seq = prev.seq if prev else seqs.get(r.process, 1000 + len(merged))
             merged[r.process] = after_report(
                 prev, r.process, seq, r.status, r.update_time, r.updated_by, r.received_at, r.reporter_flag
             )

@@ -50,14 +50,15 @@ async def apply_reports(uow: UnitOfWork, changes: list[ReportChange], config: Co
         if not await uow.progress.save_report(e, change.received_at):
             continue
         for line in await uow.progress.lines_of(e.contract_no, e.product_id):
-            states = overlay(line.states, [_report(change)], line.product_id)
+            route = config.catalog.routes[line.product_type]
+            states = overlay(line.states, [_report(change)], line.product_id, route.seqs)
             if states == line.states:
                 continue
             await _save(
                 uow,
                 line,
                 list(states.values()),
-                progress_of(config.catalog.routes[line.product_type], states),
+                progress_of(route, states),
                 e,
             )
     await uow.commit()

@@ -21,6 +21,8 @@ def _shipped(setting: str) -> str:
     return str(TransformSettings.model_fields[setting].default)
 
 
+IMPORT_BATCH = TransformSettings.model_fields["import_batch_size"].default  # the lines consumer's batch
+
 # The test stack runs transform's whole-table consistency check every 2 s and rereads its configuration every
 # second; measured, that check alone took a third of PostgreSQL's CPU during an import. Benchmarks run as shipped.
 SHIPPED_CADENCE = {

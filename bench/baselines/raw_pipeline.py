@@ -11,6 +11,7 @@ from datetime import datetime
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.common import IMPORT_BATCH
 from bench.scratch import transform_schema
 from common import inbox
 from common.events.ingest import HetongRowChanged
@@ -51,13 +52,13 @@ async def run(topic: str, n: int, cpu_clock: Callable[[], float] = time.perf_cou
             group_id=f"raw-{uuid.uuid4().hex}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=500,
+            max_poll_records=IMPORT_BATCH,
         )
         await consumer.start()
         done, first, first_cpu = 0, 0.0, 0.0
         try:
             while done < n:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+                batches = await consumer.getmany(timeout_ms=1000, max_records=IMPORT_BATCH)
                 for tp, records in batches.items():
                     if not first:
                         first, first_cpu = time.perf_counter(), cpu_clock()

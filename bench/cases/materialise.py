@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bench.baselines.raw_pipeline import decode_change
 from bench.cases.transform_cpu import payloads
+from bench.common import IMPORT_BATCH
 from bench.pairs import interleaved
 from bench.scratch import Scratch, transform_schema
 from bench.stats import Goal, PairedRatio
@@ -32,7 +33,7 @@ from transform.service_layer.lines import _standardized as standardized_event
 from transform.service_layer.ports import Key, LineWrite
 
 G4 = Goal("G4", "materialiser ÷ identical statements with every row built beforehand", "rows/s", 0.85, 0.60)
-CHUNK = 500
+CHUNK = IMPORT_BATCH  # per transaction, as the lines consumer
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,10 @@ class Settings(ServiceSettingsMixin, TokenVerifierSettingsMixin, FileSettings):
     # One process can run both consumers, or each its own: a history import's CPU work then never delays
     # a worker's progress report (the HTTP read side is served by every role).
     role: Literal["all", "lines", "progress"] = "all"
-    import_batch_size: int = Field(default=500, ge=1, le=5000)
+    # Lines per consumer transaction. 1 000 rather than 500: 2 272 / 2 436 against 2 117 / 2 000 lines/s in
+    # interleaved 10 000-line imports (issue 12); 2 000 gained nothing more. Reports never wait for an import's
+    # transaction (the feed is commit-ordered), only for the locks of the contracts it holds.
+    import_batch_size: int = Field(default=1000, ge=1, le=5000)
     progress_batch_size: int = Field(default=50, ge=1, le=500)
     feed_overlap_s: int = Field(default=300, ge=0, description="Timestamp `since` is widened by this")
     config_reload_s: float = Field(default=30.0, gt=0)

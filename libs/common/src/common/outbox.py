@@ -29,7 +29,9 @@ class OutboxRow:
 
 
 def encode(envelope: Envelope[Any]) -> bytes:
-    return orjson.dumps(envelope.model_dump(mode="json"))
+    # pydantic-core writes the JSON itself: the same bytes as orjson over model_dump(mode="json"), without the
+    # intermediate dicts (7.3 against 13.5 us for an imported line's event, issue 12).
+    return envelope.model_dump_json().encode()
 
 
 def row_for(topic: str, key: str, envelope: Envelope[Any]) -> OutboxRow:

@@ -3,6 +3,7 @@ replays and the deadlock retry, all in one unit of work that commits or leaves n
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -127,6 +128,23 @@ async def test_a_batch_over_the_daily_row_limit_is_refused_whole(uow: FakeIngest
     assert not any(line.deleted for line in uow.store.lines.values())
     assert len(_events(uow)) == 60 and uow.committed == 1
     assert sum(uow.store.daily_rows.values()) == 60  # the refused batch counted nothing
+
+
+async def test_the_daily_counter_is_taken_last_so_its_row_lock_is_held_only_for_the_commit(
+    uow: FakeIngestUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One client's batches queue on the counter's row lock until COMMIT: taken first, it serialised whole
+    batches (G6 measured 108 req/s; taken last, 131), issue 12."""
+    seen: list[bool] = []
+    count = uow.clients.add_daily_rows
+
+    async def counting(client_id: str, day_start: datetime, rows: int) -> tuple[bool, int]:
+        seen.append(("HT1", "P1") in uow.store.lines and bool(uow.store.answers))
+        return await count(client_id, day_start, rows)
+
+    monkeypatch.setattr(uow.clients, "add_daily_rows", counting)
+    await _upload(uow, _cmd([_row("HT1", "P1")], key="k1"))
+    assert seen == [True]
 
 
 async def test_a_replayed_key_returns_the_first_answer_and_writes_nothing(uow: FakeIngestUnitOfWork) -> None:

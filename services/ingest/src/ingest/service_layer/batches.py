@@ -173,10 +173,12 @@ async def _commit(uow_factory: UowFactory, cmd: UploadBatch, p: _Parsed) -> byte
         replayed = await _replay(uow, cmd)
         if replayed is not None:
             return replayed  # nothing written: rolled back
-        await _count_daily_rows(uow, cmd)
         body = await _apply(uow, cmd, p)
         if cmd.idempotency_key:
             await uow.idempotency.add(cmd.client_id, cmd.idempotency_key, cmd.request_hash, 200, body)
+        # Last: the counter's row lock orders one client's batches until COMMIT, so it is held for the commit
+        # alone, not for the whole batch (G6, issue 12). A batch over the limit is rolled back whole.
+        await _count_daily_rows(uow, cmd)
         await uow.commit()
     return body
 

@@ -44,9 +44,13 @@ class FieldMapping:
         """Specs by column_key of their source, so "合同编号 " and "合同编号" both find theirs."""
         return {column_key(spec.source): spec for spec in self.specs}
 
-    @property
+    @cached_property  # read for every line, like the two below
     def targets(self) -> tuple[str, ...]:
         return tuple(spec.target for spec in self.specs)
+
+    @cached_property
+    def required(self) -> tuple[FieldSpec, ...]:
+        return tuple(spec for spec in self.specs if spec.required)
 
 
 DEFAULT_MAPPING = FieldMapping(

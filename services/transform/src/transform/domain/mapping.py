@@ -151,7 +151,7 @@ class _RowAssembly:
             raise RowRejected(spec.target, f"{message} {reason}".strip())
 
     def finish(self) -> StandardizedRow:
-        for spec in self.mapping.specs:
+        for spec in self.mapping.required:
             self._require(spec)
         self._resolve_product_type()
         return StandardizedRow(

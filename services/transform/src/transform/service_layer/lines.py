@@ -57,11 +57,12 @@ def line_write(
     seqs = route.seqs
     states = dict(prior)
     for i, (process, status) in enumerate(std.process_statuses.items()):
-        word = status.value if status is not None else None
-        seq, column = seqs.get(process, 1000 + i), std.process_columns.get(process)
-        states[process] = after_upload(
-            prior.get(process), process, seq, word, e.received_at, e.client_id, column
-        )
+        held, column = prior.get(process), std.process_columns.get(process)
+        if status is None and held is None and column in (None, process):
+            continue  # blank with nothing stored to clear: no state says the same (ProcessState.blank)
+        word = None if status is None else status.value
+        seq = seqs.get(process, 1000 + i)
+        states[process] = after_upload(held, process, seq, word, e.received_at, e.client_id, column)
     states = overlay(states, reports, e.product_id, seqs)
     # A report stored before its line existed is applied here, and the feed must hear of it once (defect 2);
     # a deleted line that comes back is announced too, or the agent would keep it deleted.

@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,38 @@ from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, ServiceProcess, admin_dsn
 from transform.config import Settings as TransformSettings
 
 OUT = ROOT / "bench" / "out"
+
+# Every line a benchmark posts has a contract number starting with this, so `forget_bench_lines` can delete them
+# afterwards: 50 000 lines per E2E run left in the development database made later runs and tests slower (a
+# complete reconciliation compares every live line and timed out past a million).
+BENCH_MARK = "bench"
+# The tables that hold a posted line, children first. Not the change feed: deleting from it moves its retention
+# horizon, and few bench lines have feed rows (the G7 reports' 200).
+_LINE_TABLES = (
+    "transform.product_processes",
+    "transform.products",
+    "transform.contracts",
+    "transform.progress_reports",
+    "transform.line_receipts",
+    "transform.hetong_original",
+    "ingest.progress_state",
+    "ingest.contract_lines",
+)
+
+
+def bench_prefix(tag: str, width: int = 6) -> str:
+    """A contract-number prefix for one set of posted lines: `bench<tag><hex>-`."""
+    return f"{BENCH_MARK}{tag}{uuid.uuid4().hex[:width]}-"
+
+
+async def forget_bench_lines() -> None:
+    """Delete every line benchmarks posted (their contract numbers start with BENCH_MARK)."""
+    conn = await admin()
+    try:
+        for table in _LINE_TABLES:
+            await conn.execute(f"DELETE FROM {table} WHERE starts_with(contract_no, $1)", BENCH_MARK)
+    finally:
+        await conn.close()
 
 
 def _shipped(setting: str) -> str:

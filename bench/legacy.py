@@ -15,7 +15,7 @@ import sys
 import orjson
 
 from bench.cases import agent_import
-from bench.common import OUT, Report, environment, shipped_service
+from bench.common import OUT, Report, environment, forget_bench_lines, shipped_service
 
 ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
 
@@ -48,6 +48,7 @@ async def main() -> None:
         await agent_import.run(report, ingest, n=ROWS, pairs=int(os.environ.get("BENCH_PAIRS", "5")))
     finally:
         ingest.stop()
+        await forget_bench_lines()
     _print(report)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"report-{report.figures['environment']['at'].replace(':', '')}.json"

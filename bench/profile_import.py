@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 
 from bench.cases.import_e2e import http_import, wait_readable
-from bench.common import OUT, admin, shipped_service
+from bench.common import OUT, admin, bench_prefix, forget_bench_lines, shipped_service
 from bench.cpu import cpu_seconds, pids_listening, postgres
 from tests.support.api import create_client, login
 from tests.support.generate import contract_rows
@@ -89,7 +88,7 @@ async def main() -> None:
         async with httpx.AsyncClient(timeout=300) as http:
             token = await login(http, services["ingest"].url, *await create_client(conn))
             url = services["ingest"].url
-            warm = f"PW{uuid.uuid4().hex[:6]}-"
+            warm = bench_prefix("PW")
             await http_import(http, url, token, contract_rows(1000, seed=21, prefix=warm))
             await wait_readable(warm, 1000)
             for name in ("ingest", "transform"):
@@ -107,7 +106,7 @@ async def main() -> None:
                 "kafka": cpu_seconds(kafka),
             }
             load = os.getloadavg()
-            prefix = f"PR{uuid.uuid4().hex[:6]}-"
+            prefix = bench_prefix("PR")
             started = time.perf_counter()
             await http_import(http, url, token, contract_rows(n, seed=22, prefix=prefix))
             await wait_readable(prefix, n)
@@ -127,6 +126,7 @@ async def main() -> None:
                 spy.kill()
         for service in services.values():
             service.stop()
+        await forget_bench_lines()
     out = sys.stdout.write
     out(f"\n{n} lines in {took:.1f} s = {n / took:,.0f} lines/s (load average before: {load[0]:.1f})\n")
     out("CPU per imported line (ms):\n")

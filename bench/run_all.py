@@ -21,7 +21,7 @@ import orjson
 
 from bench.baselines.raw_proc import raw_service
 from bench.cases import consume_apply, e2e_import, materialise, paired, transform_cpu, transport
-from bench.common import admin, environment, shipped_service
+from bench.common import admin, environment, forget_bench_lines, shipped_service
 from bench.stats import PairedRatio
 from tests.support.api import create_client, login
 from tests.support.stack import ROOT
@@ -87,6 +87,7 @@ async def paired_cases(names: list[str], pairs: int) -> dict[str, Any]:
     finally:
         for proc in services.values():
             proc.stop()
+        await forget_bench_lines()
     return {"ratios": rows, "figures": ctx.figures}
 
 

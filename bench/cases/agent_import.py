@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import Ratio, Report, admin, shipped_service
+from bench.common import BENCH_MARK, Ratio, Report, admin, bench_prefix, shipped_service
 from tests.support.api import create_client
 from tests.support.generate import contract_rows
 from tests.support.stack import PG_PORT, PYTHON, ROOT, ServiceProcess
@@ -196,7 +196,7 @@ async def _run_a(
 ) -> dict[str, Any]:
     schema = f"bench_agent_{uuid.uuid4().hex[:8]}"
     schemas.append(schema)
-    await _factory_table(schema, contract_rows(n, seed=11, prefix=f"AA{schema[-8:]}-"))
+    await _factory_table(schema, contract_rows(n, seed=11, prefix=f"{BENCH_MARK}AA{schema[-8:]}-"))
     result = _child(["import", str(_agent_config(workdir, schema, url, *creds))])
     result["config"] = str(workdir / f"{schema}.json")
     return result
@@ -205,7 +205,7 @@ async def _run_a(
 def _run_b(workdir: Path, n: int, url: str, creds: tuple[str, str]) -> dict[str, Any]:
     from rollsync_agent.rows import upload_row
 
-    rows = [upload_row(r) for r in contract_rows(n, seed=11, prefix=f"AB{uuid.uuid4().hex[:8]}-")]
+    rows = [upload_row(r) for r in contract_rows(n, seed=11, prefix=bench_prefix("AB", 8))]
     path = workdir / f"direct-{uuid.uuid4().hex[:8]}.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     return _child(["direct", str(path), url, *creds])

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 import psutil  # type: ignore[import-untyped]
 
 from bench.baselines import raw_pipeline, raw_produce
 from bench.cases.import_e2e import _wait, count_readable, http_import
-from bench.common import admin, shipped_service
+from bench.common import admin, bench_prefix, shipped_service
 from bench.cpu import cpu_seconds, postgres
 from bench.pairs import interleaved_each
 from bench.stats import Goal, PairedRatio
@@ -41,7 +40,7 @@ G9 = Goal(
 async def _published(ctx: Ctx, n: int) -> tuple[str, list[bytes]]:
     """Stop transform, import n lines through ingest and wait until its relay has published them all."""
     ctx.services["transform"].stop()
-    prefix = f"G9{uuid.uuid4().hex[:6]}-"
+    prefix = bench_prefix("G9")
     await http_import(
         ctx.http, ctx.services["ingest"].url, ctx.token, contract_rows(n, seed=9, prefix=prefix)
     )

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import statistics
 import time
-import uuid
 from typing import Any
 
 from bench.cases.import_e2e import http_import, wait_readable
 from bench.cases.paired import Ctx
+from bench.common import bench_prefix
 from tests.support.generate import contract_rows
 
 
@@ -21,7 +21,7 @@ async def e2e(ctx: Ctx) -> dict[str, Any]:
     n, runs = int(os.environ.get("BENCH_ROWS", "50000")), int(os.environ.get("BENCH_E2E_RUNS", "3"))
     rates = []
     for i in range(runs):
-        prefix = f"E2{uuid.uuid4().hex[:6]}-"
+        prefix = bench_prefix("E2")
         rows = contract_rows(n, seed=11 + i, prefix=prefix)
         started = time.perf_counter()
         await http_import(ctx.http, ctx.services["ingest"].url, ctx.token, rows)

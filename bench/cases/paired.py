@@ -15,6 +15,7 @@ import orjson
 from bench.baselines.raw_proc import RawService
 from bench.cases import progress_latency as g7
 from bench.cases.import_e2e import BATCH, wait_readable
+from bench.common import bench_prefix
 from bench.pairs import interleaved
 from bench.stats import Goal, PairedRatio, latency_summary, new_histogram
 from tests.support.api import bearer
@@ -51,7 +52,7 @@ G7I = Goal(
 
 
 def _body(n: int, seed: int) -> bytes:
-    rows = contract_rows(n, seed=seed, prefix=f"B{uuid.uuid4().hex[:7]}-")
+    rows = contract_rows(n, seed=seed, prefix=bench_prefix("B", 7))
     return orjson.dumps({"contracts": rows, "overwrite": True})
 
 
@@ -112,7 +113,7 @@ async def g6(ctx: Ctx) -> PairedRatio:
 
 async def _progress_contracts(ctx: Ctx) -> list[str]:
     """Lines the reports can name: 200 imported lines, readable in transform before the clock starts."""
-    prefix = f"BP{uuid.uuid4().hex[:6]}-"
+    prefix = bench_prefix("BP")
     rows = contract_rows(200, seed=5, prefix=prefix)
     r = await ctx.http.post(
         f"{ctx.services['ingest'].url}/sync/contracts/batch",

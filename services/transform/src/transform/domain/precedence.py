@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
 from types import MappingProxyType
 
 
@@ -51,16 +50,6 @@ class ProcessState:
     def effective(self) -> str | None:
         return self.reported_status if self.report_counts else self.uploaded_status
 
-    @property
-    def blank(self) -> bool:
-        """Says nothing that no state at all would not: no status from either side, no column of its own.
-        A line is read with a state per process of every route, most of them blank (issue 12)."""
-        return (
-            self.uploaded_status is None
-            and self.reported_status is None
-            and self.column in (None, self.process)
-        )
-
 
 def after_upload(
     prev: ProcessState | None,
@@ -71,8 +60,6 @@ def after_upload(
     by: str | None = None,
     column: str | None = None,
 ) -> ProcessState:
-    if prev is None and status is None:
-        return _blank(process, seq, column)
     stamp, who = (at, by) if status is not None else (None, None)
     if prev is None:
         return ProcessState(process, seq, status, stamp, uploaded_by=who, column=column)
@@ -80,11 +67,6 @@ def after_upload(
     if prev.uploaded_status == status:
         return replace(prev, seq=seq, column=column)
     return replace(prev, seq=seq, uploaded_status=status, uploaded_at=stamp, uploaded_by=who, column=column)
-
-
-@lru_cache(maxsize=4096)  # most of a line's states are blank, the same few on every line (bench G3 profile)
-def _blank(process: str, seq: int, column: str | None) -> ProcessState:
-    return ProcessState(process, seq, column=column)
 
 
 def after_report(

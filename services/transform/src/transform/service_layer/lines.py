@@ -59,7 +59,9 @@ def line_write(
     for i, (process, status) in enumerate(std.process_statuses.items()):
         held, column = prior.get(process), std.process_columns.get(process)
         if status is None and held is None and column in (None, process):
-            continue  # blank with nothing stored to clear: no state says the same (ProcessState.blank)
+            # No status, no alias column, no stored row to clear: no state says the same, and none is written (10 of a line's 15
+            # states in an import, issue 12). A report on the process later takes its route seq (overlay).
+            continue
         word = None if status is None else status.value
         seq = seqs.get(process, 1000 + i)
         states[process] = after_upload(held, process, seq, word, e.received_at, e.client_id, column)
@@ -67,9 +69,7 @@ def line_write(
     # A report stored before its line existed is applied here, and the feed must hear of it once (defect 2);
     # a deleted line that comes back is announced too, or the agent would keep it deleted.
     note = FeedNote(e.client_id, e.received_at) if restored else newest_new_report(prior, states)
-    # Blank states are not stored unless they overwrite a stored one: 10 of 15 rows per imported line (issue 12).
-    kept = [s for s in states.values() if not s.blank or s.process in prior]
-    return LineWrite(e, std, route.product_type, kept, progress_of(route, states), note)
+    return LineWrite(e, std, route.product_type, list(states.values()), progress_of(route, states), note)
 
 
 async def _standardize_all(

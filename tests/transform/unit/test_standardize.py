@@ -152,6 +152,25 @@ def test_other_required_fields_can_be_configured() -> None:
     assert "unrecognised date" in caught.value.message
 
 
+def test_a_reloaded_mapping_is_used_for_the_very_next_row_with_the_same_columns() -> None:
+    # What each column is gets decided once per column set; a mapping changed in the configuration must not be
+    # read through the decisions made for the old one.
+    row = {**SEED_ROW, "备注": "2023-09-17"}
+    assert standardize(row, DEFAULT_MAPPING, DEFAULT_CATALOG).fields["remark"] == "2023-09-17"
+    mapping = FieldMapping((*DEFAULT_MAPPING.specs[:-1], FieldSpec("备注", "remark", "date")))
+    assert standardize(row, mapping, DEFAULT_CATALOG).fields["remark"] == date(2023, 9, 17)
+    assert standardize(row, DEFAULT_MAPPING, DEFAULT_CATALOG).fields["remark"] == "2023-09-17"
+
+
+def test_rows_with_the_same_columns_in_another_order_each_get_their_own_columns() -> None:
+    row = full_row()
+    reordered = dict(reversed(list(row.items())))
+    ours, theirs = (standardize(r, DEFAULT_MAPPING, DEFAULT_CATALOG) for r in (row, reordered))
+    assert ours.fields == theirs.fields
+    assert ours.process_statuses == theirs.process_statuses
+    assert ours.unknown_columns == theirs.unknown_columns
+
+
 @pytest.mark.parametrize(
     "specs",
     [

@@ -24,6 +24,9 @@ from ingest.service_layer.errors import (
 )
 from ingest.service_layer.events import SOURCE
 
+# Parametrised once: pydantic looks a generic up in its cache at every subscript, ~5 µs a line (bench G4).
+_ROW_CHANGED = Envelope[HetongRowChanged]
+
 if TYPE_CHECKING:
     from ingest.service_layer.ports import UnitOfWork, UowFactory
 
@@ -58,7 +61,7 @@ def _event(
         received_at=now,
         deleted=line is None,
     )
-    envelope = Envelope[HetongRowChanged](
+    envelope = _ROW_CHANGED(
         event_type="HetongRowChanged", source=SOURCE, correlation_id=cmd.correlation_id, payload=payload
     )
     uow.outbox.add(topics.INGEST_HETONG_ROW_CHANGED, f"{key[0]}/{key[1]}", envelope)

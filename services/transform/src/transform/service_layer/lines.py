@@ -19,6 +19,9 @@ from transform.service_layer.envelopes import SOURCE
 from transform.service_layer.ports import Key, LineHead, LineWrite
 from transform.service_layer.progress import progress_of
 
+# Parametrised once: pydantic looks a generic up in its cache at every subscript, ~5 µs a line (bench G4).
+_STANDARDIZED = Envelope[ContractStandardized]
+
 if TYPE_CHECKING:
     from transform.domain.mapping import StandardizedRow
     from transform.service_layer.configuration import Configuration
@@ -159,7 +162,7 @@ def _standardized(change: LineChange, line: LineWrite) -> Envelope[ContractStand
         progress_percentage=line.progress.percentage,
         current_process=line.progress.current_process,
     )
-    return Envelope[ContractStandardized](
+    return _STANDARDIZED(
         event_type="ContractStandardized",
         source=SOURCE,
         correlation_id=change.correlation_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from transform.domain.line_feed import FeedWrite, processes_view
@@ -19,8 +20,14 @@ if TYPE_CHECKING:
 
 
 def progress_of(route: ProcessRoute, states: dict[str, ProcessState]) -> Progress:
-    words = {p: s.effective for p, s in states.items()}
-    return compute_progress(route, {p: parse_status(w) if w else None for p, w in words.items()})
+    return _progress(route, tuple((p, s.effective) for p, s in states.items()))
+
+
+# An import's lines repeat a few dozen combinations of route and status words; computing each line's progress
+# afresh was a third of line_write (bench G4 profile, issue 12). Routes and Progress are frozen.
+@lru_cache(maxsize=4096)
+def _progress(route: ProcessRoute, words: tuple[tuple[str, str | None], ...]) -> Progress:
+    return compute_progress(route, {p: parse_status(w) if w else None for p, w in words})
 
 
 @dataclass(frozen=True, slots=True)

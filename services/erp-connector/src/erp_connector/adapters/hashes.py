@@ -32,7 +32,16 @@ class PostgresPullLock:
             try:
                 yield True
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", PULL_LOCK)
+                await _unlock(conn)
+
+
+async def _unlock(conn: asyncpg.Connection) -> None:
+    # Pooled sessions are not reset on release (common.db): a session that may still hold the lock must end.
+    try:
+        await conn.execute("SELECT pg_advisory_unlock($1)", PULL_LOCK)
+    except BaseException:
+        conn.terminate()
+        raise
 
 
 class PostgresHashes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from common.bearer import (
+    LEEWAY_S,
     TokenClaims,
     TokenError,
     TokenVerifier,
@@ -185,6 +187,87 @@ async def test_revoked_versions_and_disabled_clients_are_refused_and_a_stale_lis
     clock.now += 2
     with pytest.raises(RevocationsUnavailableError):
         await verifier.verify(signer.token("unlisted"))
+
+
+class _CountingDecode:
+    """jwt.decode, counted: how many tokens had their signature checked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._decode = jwt.decode
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self._decode(*args, **kwargs)
+
+
+async def test_a_verified_token_is_not_checked_again_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signer = TestSigner()
+    decode = _CountingDecode()
+    monkeypatch.setattr("common.bearer.jwt.decode", decode)
+    clock = Clock()
+    clock.now = time.time()
+    verifier = TokenVerifier(signer.verifier().keys, "rollsync-ingest", "rollsync", clock=clock)
+    token = signer.token("c1", "sync:read", exp=int(clock.now) + 60)
+    for _ in range(5):
+        assert await verifier.verify(token) == TokenClaims("c1", frozenset({"sync:read"}), 1)
+    assert decode.calls == 1
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(TokenError):  # another string: checked, never taken for the remembered one
+        await verifier.verify(tampered)
+    clock.now = int(clock.now) + 60 + LEEWAY_S  # past exp + leeway: refused as a fresh check refuses it
+    with pytest.raises(TokenError, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_is_still_refused_once_revoked() -> None:
+    listing: dict[str, Any] = {"clients": []}
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=listing)
+
+    poller = RevocationPoller("http://i/r", httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    signer = TestSigner()
+    verifier = TokenVerifier(signer.verifier().keys, "rollsync-ingest", "rollsync", poller)
+    assert await poller.poll_once()
+    token = signer.token("rotated", ver=1)
+    await verifier.verify(token)
+    listing["clients"] = [{"client_id": "rotated", "min_version": 2, "disabled": False}]
+    assert await poller.poll_once()
+    with pytest.raises(TokenError, match="revoked"):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_whose_key_was_retired_is_refused() -> None:
+    old, new = TestSigner(), TestSigner()
+    documents = [jwks([new.key.public_key(), old.key.public_key()])]
+    http, _ = _jwks_server(documents)
+    clock = Clock()
+    keys = RemoteKeySet("http://i/j", http, max_age_s=300, min_refetch_s=1, clock=clock)
+    verifier = TokenVerifier(keys, "rollsync-ingest", "rollsync")
+    token = old.token()
+    await verifier.verify(token)
+    documents.append(jwks([new.key.public_key()]))
+    clock.now += 301
+    with pytest.raises(TokenError, match="unknown key id"):
+        await verifier.verify(token)
+
+
+async def test_the_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("common.bearer.VERIFIED_TOKENS_KEPT", 3)
+    decode = _CountingDecode()
+    monkeypatch.setattr("common.bearer.jwt.decode", decode)
+    signer = TestSigner()
+    verifier = signer.verifier()
+    tokens = [signer.token(f"c{i}") for i in range(5)]
+    for token in tokens:
+        await verifier.verify(token)
+    await verifier.verify(tokens[-1])  # among the three kept
+    assert decode.calls == 5
+    await verifier.verify(tokens[0])  # forgotten: checked again
+    assert decode.calls == 6
 
 
 def test_the_revocation_list_sits_beside_the_jwks() -> None:

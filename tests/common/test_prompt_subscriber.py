@@ -47,6 +47,6 @@ async def test_an_inbox_subscriber_is_the_prompt_kind() -> None:
 async def test_an_empty_poll_is_followed_by_the_next_poll_without_a_pause() -> None:
     subscriber, consumer = inbox_subscriber(timeout_ms=3_000), Quiet(then={"tp": ["r1", "r2"]})
     started = time.perf_counter()
-    assert await subscriber.get_msg(consumer) == ()  # type: ignore[arg-type]
+    assert await subscriber.get_msg(consumer) == ()
     assert time.perf_counter() - started < 1.0, "an empty poll was followed by a pause of batch_timeout_ms"
-    assert await subscriber.get_msg(consumer) == ("r1", "r2")  # type: ignore[arg-type]
+    assert await subscriber.get_msg(consumer) == ("r1", "r2")

@@ -26,7 +26,7 @@ class Session:
 
 async def test_an_unlocked_session_goes_back_to_the_pool() -> None:
     session = Session(None)
-    await _unlock(session)  # type: ignore[arg-type]
+    await _unlock(session)
     assert session.statements == ["SELECT pg_advisory_unlock($1)"]
     assert not session.terminated
 
@@ -35,5 +35,5 @@ async def test_an_unlocked_session_goes_back_to_the_pool() -> None:
 async def test_a_session_that_may_still_hold_the_lock_is_ended(error: BaseException) -> None:
     session = Session(error)
     with pytest.raises(type(error)):
-        await _unlock(session)  # type: ignore[arg-type]
+        await _unlock(session)
     assert session.terminated

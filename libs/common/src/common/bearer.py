@@ -11,6 +11,7 @@ dependency, so each operation of the OpenAPI document carries its Bearer securit
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ ALGORITHMS = [ALGORITHM]  # allow-list: alg=none or any other algorithm is refus
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "client_id", "scope", "ver"]
 SCHEME_NAME = "bearerAuth"
 ADMIN = "admin"  # holds every scope
+LEEWAY_S = 30  # clock skew allowed on exp and nbf
+VERIFIED_TOKENS_KEPT = 4096  # a few per client; the oldest is forgotten first
 
 
 class TokenError(Exception):
@@ -51,8 +54,22 @@ class TokenClaims:
     version: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    claims: TokenClaims
+    kid: str
+    key: object  # the key object that checked the signature; a refetched or retired key is another object
+    expires: float  # exp + leeway, epoch seconds
+
+
 class TokenVerifier:
-    """Checks signature (by `kid`), algorithm, time, issuer, audience and, when given, revocation."""
+    """Checks signature (by `kid`), algorithm, time, issuer, audience and, when given, revocation.
+
+    A client sends the same token for up to 15 minutes, and checking an Ed25519 signature was the largest
+    single cost of a feed poll. So a token that passed is remembered (the exact string, signature included)
+    until its exp + leeway, and only while its `kid` still gives the same key; revocation is checked on every
+    request all the same.
+    """
 
     def __init__(
         self,
@@ -61,16 +78,14 @@ class TokenVerifier:
         audience: str,
         revocations: RevocationPoller | None = None,
         http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys, self.issuer, self.audience = keys, issuer, audience
-        self.revocations, self._http = revocations, http
+        self.revocations, self._http, self._clock = revocations, http, clock
+        self._verified: dict[str, _Verified] = {}
 
     async def verify(self, token: str) -> TokenClaims:
-        claims = await self._decode(token)
-        version = claims["ver"]
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise TokenError("claim ver is not an integer")
-        result = TokenClaims(str(claims["client_id"]), frozenset(str(claims["scope"]).split()), version)
+        result = await self._claims(token)
         if self.revocations is not None:
             try:
                 self.revocations.check(result.client_id, result.version)
@@ -78,7 +93,26 @@ class TokenVerifier:
                 raise TokenError(str(exc)) from exc
         return result
 
-    async def _decode(self, token: str) -> dict[str, Any]:
+    async def _claims(self, token: str) -> TokenClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            if self._clock() >= known.expires:
+                del self._verified[token]
+                raise TokenError("Signature has expired")  # PyJWT's words, as a fresh check would say
+            if await self.keys.key(known.kid) is known.key:
+                return known.claims
+            del self._verified[token]  # the key was refetched or retired: check the token afresh
+        claims, kid, key = await self._decode(token)
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TokenError("claim ver is not an integer")
+        result = TokenClaims(str(claims["client_id"]), frozenset(str(claims["scope"]).split()), version)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest first
+        self._verified[token] = _Verified(result, kid, key, float(claims["exp"]) + LEEWAY_S)
+        return result
+
+    async def _decode(self, token: str) -> tuple[dict[str, Any], str, object]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -98,12 +132,12 @@ class TokenVerifier:
                 algorithms=ALGORITHMS,
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=30,
+                leeway=LEEWAY_S,
                 options={"require": REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
-        return claims
+        return claims, kid, key
 
     def start(self) -> None:
         if self.revocations is not None:

@@ -24,7 +24,7 @@ class Context:
     status: Callable[[], Awaitable[dict[str, Any]]]
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 

@@ -41,12 +41,12 @@ class IngestContext:
     capture_customer: Callable[[Capture, str, str], Awaitable[dict[str, Any]]]
 
 
-def _context(request: Request) -> IngestContext:
+async def _context(request: Request) -> IngestContext:
     ctx: IngestContext = request.app.state.ctx
     return ctx
 
 
-def _rate_limiter(request: Request) -> RateLimiter:
+async def _rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 

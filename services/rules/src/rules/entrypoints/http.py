@@ -46,7 +46,7 @@ RuleName = Annotated[str, Path(max_length=64)]
 CustomerId = Annotated[str, Path(max_length=100)]
 
 
-def _context(request: Request) -> Context:
+async def _context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 
@@ -54,19 +54,19 @@ def _context(request: Request) -> Context:
 Ctx = Annotated[Context, Depends(_context)]
 
 
-def _uow(ctx: Ctx) -> UnitOfWorkFactory:
+async def _uow(ctx: Ctx) -> UnitOfWorkFactory:
     return ctx.uow
 
 
-def _reads(ctx: Ctx) -> AbstractCustomerReads:
+async def _reads(ctx: Ctx) -> AbstractCustomerReads:
     return ctx.reads
 
 
-def _rulebook(ctx: Ctx) -> RuleBookCache:
+async def _rulebook(ctx: Ctx) -> RuleBookCache:
     return ctx.rulebook
 
 
-def _deps(ctx: Ctx) -> Deps:
+async def _deps(ctx: Ctx) -> Deps:
     return ctx.deps
 
 

@@ -27,7 +27,7 @@ class Context:
     reconciliation: ReconciliationStore
 
 
-def app_context(request: Request) -> Context:
+async def app_context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 

@@ -15,11 +15,6 @@ def pids_listening(port: int) -> list[int]:
     ]
 
 
-def family(pid: int) -> list[psutil.Process]:
-    p = psutil.Process(pid)
-    return [p, *p.children(recursive=True)]
-
-
 def cpu_seconds(procs: list[psutil.Process]) -> float:
     """User + system seconds; a process gone since it was listed counts for nothing."""
     total = 0.0
@@ -32,6 +27,25 @@ def cpu_seconds(procs: list[psutil.Process]) -> float:
     return total
 
 
-def postgres() -> list[psutil.Process]:
-    """The postmaster listening on our port and its children, re-read at each sample (backends come and go)."""
-    return [p for pid in pids_listening(PG_PORT) for p in family(pid)]
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system seconds of a process and every descendant, those that have exited included.
+
+    A backend that exits between two readings must not take its CPU with it (G9 once read -3.01): the kernel
+    adds a reaped child's time, its own reaped children's included, to its parent's `children_*` fields, so
+    the live processes' own times plus their `children_*` never go down. Children are read before the parent:
+    one exiting in between is counted twice for that reading rather than not at all.
+    """
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [*root.children(recursive=True), root]:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    """The postmaster listening on our port and every backend it has run, re-read at each sample."""
+    return sum(tree_cpu_seconds(pid) for pid in pids_listening(PG_PORT))

@@ -24,7 +24,7 @@ import psutil  # type: ignore[import-untyped]
 
 from bench.cases.import_e2e import http_import, wait_readable
 from bench.common import OUT, admin, bench_prefix, forget_bench_lines, shipped_service
-from bench.cpu import cpu_seconds, pids_listening, postgres
+from bench.cpu import cpu_seconds, pids_listening, postgres_cpu_seconds
 from tests.support.api import create_client, login
 from tests.support.generate import contract_rows
 from tests.support.stack import KAFKA_BOOTSTRAP, ROOT
@@ -102,7 +102,7 @@ async def main() -> None:
             kafka_port = int(KAFKA_BOOTSTRAP.rsplit(":", 1)[1])
             kafka = [psutil.Process(pid) for pid in pids_listening(kafka_port)]
             before = {k: cpu_seconds(v) for k, v in ours.items()} | {
-                "postgres": cpu_seconds(postgres()),
+                "postgres": postgres_cpu_seconds(),
                 "kafka": cpu_seconds(kafka),
             }
             load = os.getloadavg()
@@ -112,7 +112,7 @@ async def main() -> None:
             await wait_readable(prefix, n)
             took = time.perf_counter() - started
             after = {k: cpu_seconds(v) for k, v in ours.items()} | {
-                "postgres": cpu_seconds(postgres()),
+                "postgres": postgres_cpu_seconds(),
                 "kafka": cpu_seconds(kafka),
             }
         await conn.close()

@@ -23,7 +23,7 @@ import psutil  # type: ignore[import-untyped]
 from bench.baselines import raw_pipeline, raw_produce
 from bench.cases.import_e2e import _wait, count_readable, http_import
 from bench.common import admin, bench_prefix, shipped_service
-from bench.cpu import cpu_seconds, postgres
+from bench.cpu import cpu_seconds, postgres_cpu_seconds
 from bench.pairs import interleaved_each
 from bench.stats import Goal, PairedRatio
 from tests.support.generate import contract_rows
@@ -68,7 +68,7 @@ async def _ours(ctx: Ctx, n: int) -> tuple[float, float]:
         first: tuple[int, float, float] | None = None
         while True:
             count = await count_readable(conn, prefix)
-            cpu, wall = cpu_seconds(procs) + cpu_seconds(postgres()), time.perf_counter()
+            cpu, wall = cpu_seconds(procs) + postgres_cpu_seconds(), time.perf_counter()
             if count and first is None:
                 first = (count, cpu, wall)
             if count >= n:
@@ -90,7 +90,7 @@ async def _raw(payloads: list[bytes]) -> tuple[float, float]:
         await raw_produce.produce(topic, [(b"k%d" % i, p) for i, p in enumerate(payloads)])
 
         def cpu_clock() -> float:
-            return cpu_seconds([me]) + cpu_seconds(postgres())
+            return cpu_seconds([me]) + postgres_cpu_seconds()
 
         rates = await raw_pipeline.run(topic, len(payloads), cpu_clock=cpu_clock)
         return rates.rows_per_s, 1000 * 1000 / rates.rows_per_cpu_s

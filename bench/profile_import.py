@@ -58,6 +58,11 @@ def _spy(pid: int, path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def _function(frame: str) -> str:
+    """`Connection.execute (asyncpg/connection.py:1)` → `execute`: py-spy 0.4 prints qualified names."""
+    return frame.split(" (", 1)[0].rsplit(".", 1)[-1]
+
+
 def summarise(stacks: Path, parts: dict[str, tuple[str, ...]]) -> tuple[int, dict[str, float], list[str]]:
     """(samples, inclusive share per part, top self-time functions) from py-spy's raw (collapsed) output."""
     total, inclusive, own = 0, Counter[str](), Counter[str]()
@@ -67,9 +72,9 @@ def summarise(stacks: Path, parts: dict[str, tuple[str, ...]]) -> tuple[int, dic
             continue
         n = int(count)
         total += n
-        frames = [f.split(" (", 1)[0] for f in stack.split(";")]
+        frames = {_function(f) for f in stack.split(";")}
         for part, names in parts.items():
-            if any(f in names for f in frames):
+            if not frames.isdisjoint(names):
                 inclusive[part] += n
         own[stack.split(";")[-1]] += n
     shares = {part: inclusive[part] / total if total else 0.0 for part in parts}

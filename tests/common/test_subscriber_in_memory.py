@@ -82,3 +82,35 @@ def _envelope(name: str) -> Envelope[ProcessChanged]:
 
 def _headers(event_id: uuid.UUID) -> dict[str, str]:
     return {"event_id": str(event_id)}
+
+
+@pytest.mark.integration
+async def test_a_body_labelled_json_that_is_not_is_dead_lettered_not_lost() -> None:
+    """faststream used to json-decode every record a second time, before our handler: a producer's record
+    labelled `content-type: application/json` whose body is not JSON made it raise outside the inbox, so the
+    record never reached the dead-letter path. The subscriber now hands the raw bytes over undecoded."""
+    async with plumbing_schema() as (schema, pool):
+        applied: list[object] = []
+
+        async def apply(conn: asyncpg.Connection, batch: list[Received[ProcessChanged]]) -> None:
+            applied.extend(batch)
+
+        consumer = InboxConsumer(
+            pool,
+            schema,
+            "g-label",
+            apply,
+            RetrySettings(),
+            Metrics("unit"),
+            decode=envelope_decoder(ProcessChanged),
+        )
+        broker = create_broker(KafkaSettings(), "unit")
+        subscribe_inbox(broker, topics.TRANSFORM_PROCESS_CHANGED, "g-label", consumer, Metrics("unit"))
+        headers = {**_headers(uuid.uuid4()), "content-type": "application/json"}
+        async with TestKafkaBroker(broker) as test_broker:
+            await test_broker.publish(b"{not json", topics.TRANSFORM_PROCESS_CHANGED, headers=headers)
+        dead = await pool.fetch("SELECT topic, payload FROM outbox")
+        assert applied == []
+        assert [(d["topic"], bytes(d["payload"])) for d in dead] == [
+            (dlq(topics.TRANSFORM_PROCESS_CHANGED), b"{not json")
+        ]

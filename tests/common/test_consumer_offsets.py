@@ -101,3 +101,25 @@ async def test_a_batch_that_keeps_failing_blocks_its_partition_and_comes_back_af
     assert healed.ok[0] == b"5"  # resumed exactly at the failed batch: nothing skipped
     assert sorted(set(healed.ok), key=int) == ALL[5:]
     assert await _committed(topic, group) == MESSAGES
+
+
+async def test_a_record_labelled_json_that_is_not_reaches_the_handler_undecoded() -> None:
+    """faststream json-decoded every record before our handler when its header said application/json; a body
+    that was not JSON raised there, outside the inbox, and its batch never reached the handler (nor the
+    dead-letter path). The handler gets the bytes as produced, whatever their label."""
+    topic, group = f"t.labelled-{uuid.uuid4().hex[:8]}.v1", f"g-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(KAFKA, [topic], with_dlq=False)
+    values = [b"1", b"{not json", b"3"]
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(
+                topic, value, key=b"k", headers=[("content-type", b"application/json")]
+            )
+    finally:
+        await producer.stop()
+    handler = Handler(lambda _values, _failures: False)
+    await _run(topic, group, handler, lambda: b"3" in handler.ok)
+    assert handler.ok == values
+    assert await _committed(topic, group) == len(values)

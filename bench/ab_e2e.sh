@@ -3,7 +3,8 @@
 # changing load falls on both: OLD=<rev> (default: where HEAD left main) against the committed HEAD, RUNS pairs
 # (default 3).
 # Swaps the services' and libs' files that differ, and the outbox fillfactor (plumbing_03) when OLD predates it,
-# between runs; puts HEAD back at the end. Needs a clean work tree under services/ and libs/. ROLLSYNC_PG_PORT defaults to 55432, as in tests/support/stack.py.
+# between runs; puts HEAD back at the end. Needs a clean work tree under services/ and libs/. ROLLSYNC_PG_PORT
+# defaults to 55432, as in tests/support/stack.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=${OLD:-$(git merge-base main HEAD)}

@@ -41,14 +41,16 @@ class Handler:
         self.ok.extend(values)
 
 
-async def _topic_with_messages() -> str:
+async def _topic_with_messages(
+    values: Sequence[bytes] = ALL, headers: Sequence[tuple[str, bytes]] = ()
+) -> str:
     topic = f"t.offsets-{uuid.uuid4().hex[:8]}.v1"
     await ensure_topics(KAFKA, [topic], with_dlq=False)
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        for value in ALL:
-            await producer.send_and_wait(topic, value, key=b"k")
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"k", headers=list(headers))
     finally:
         await producer.stop()
     return topic
@@ -107,18 +109,9 @@ async def test_a_record_labelled_json_that_is_not_reaches_the_handler_undecoded(
     """faststream json-decoded every record before our handler when its header said application/json; a body
     that was not JSON raised there, outside the inbox, and its batch never reached the handler (nor the
     dead-letter path). The handler gets the bytes as produced, whatever their label."""
-    topic, group = f"t.labelled-{uuid.uuid4().hex[:8]}.v1", f"g-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(KAFKA, [topic], with_dlq=False)
     values = [b"1", b"{not json", b"3"]
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(
-                topic, value, key=b"k", headers=[("content-type", b"application/json")]
-            )
-    finally:
-        await producer.stop()
+    topic = await _topic_with_messages(values, headers=[("content-type", b"application/json")])
+    group = f"g-{uuid.uuid4().hex[:8]}"
     handler = Handler(lambda _values, _failures: False)
     await _run(topic, group, handler, lambda: b"3" in handler.ok)
     assert handler.ok == values

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import asyncpg
 import pytest
-from faststream.kafka import TestKafkaBroker
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from common import topics
-from common.consumer import InboxConsumer
+from common.consumer import ApplyBatch, InboxConsumer
 from common.delivery import Record
 from common.events.envelope import Envelope
 from common.events.transform import ProcessChanged
@@ -47,17 +47,7 @@ async def test_a_typed_subscriber_gets_envelopes_in_memory_and_dead_letters_garb
         received.extend(batch)
 
     async with plumbing_schema() as (schema, pool):
-        consumer = InboxConsumer(
-            pool,
-            schema,
-            "g-typed",
-            apply,
-            RetrySettings(),
-            Metrics("unit"),
-            decode=envelope_decoder(ProcessChanged),
-        )
-        broker = create_broker(KafkaSettings(), "unit")
-        subscribe_inbox(broker, topics.TRANSFORM_PROCESS_CHANGED, "g-typed", consumer, Metrics("unit"))
+        broker = _typed_broker(pool, schema, "g-typed", apply)
         good = _envelope("热喷涂")
         async with TestKafkaBroker(broker) as test_broker:
             await test_broker.publish(
@@ -71,6 +61,16 @@ async def test_a_typed_subscriber_gets_envelopes_in_memory_and_dead_letters_garb
         assert [(d["topic"], bytes(d["payload"])) for d in dead] == [
             (dlq(topics.TRANSFORM_PROCESS_CHANGED), b"[]")
         ]
+
+
+def _typed_broker(pool: asyncpg.Pool, schema: str, group: str, apply: ApplyBatch) -> KafkaBroker:
+    """An in-memory broker whose ProcessChanged subscriber is an InboxConsumer on the real PostgreSQL schema."""
+    consumer = InboxConsumer(
+        pool, schema, group, apply, RetrySettings(), Metrics("unit"), decode=envelope_decoder(ProcessChanged)
+    )
+    broker = create_broker(KafkaSettings(), "unit")
+    subscribe_inbox(broker, topics.TRANSFORM_PROCESS_CHANGED, group, consumer, Metrics("unit"))
+    return broker
 
 
 def _envelope(name: str) -> Envelope[ProcessChanged]:
@@ -95,17 +95,7 @@ async def test_a_body_labelled_json_that_is_not_is_dead_lettered_not_lost() -> N
         async def apply(conn: asyncpg.Connection, batch: list[Received[ProcessChanged]]) -> None:
             applied.extend(batch)
 
-        consumer = InboxConsumer(
-            pool,
-            schema,
-            "g-label",
-            apply,
-            RetrySettings(),
-            Metrics("unit"),
-            decode=envelope_decoder(ProcessChanged),
-        )
-        broker = create_broker(KafkaSettings(), "unit")
-        subscribe_inbox(broker, topics.TRANSFORM_PROCESS_CHANGED, "g-label", consumer, Metrics("unit"))
+        broker = _typed_broker(pool, schema, "g-label", apply)
         headers = {**_headers(uuid.uuid4()), "content-type": "application/json"}
         async with TestKafkaBroker(broker) as test_broker:
             await test_broker.publish(b"{not json", topics.TRANSFORM_PROCESS_CHANGED, headers=headers)
